@@ -1,0 +1,273 @@
+"""The leadership briefing's sections, as HTML the notebook displays.
+
+Only counts, bands, pseudonymous ids and text from the incident file reach these sections;
+every string from a file is escaped before it becomes HTML. Charts are embedded as base64 PNG
+so the exported briefing is one self-contained file that opens offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from html import escape
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from IPython.display import HTML  # noqa: E402
+
+from riskkit import districts  # noqa: E402
+from riskkit.analysis import Analysis  # noqa: E402
+from riskkit.risk import BANDS, circumstance_phrase, circumstances, exposure_words, incident_likelihood  # noqa: E402
+
+BAND_COLOURS = {"Low": "#4c9a2a", "Medium": "#e0a800", "High": "#d9480f", "Very high": "#a51d2d"}
+_CHANNEL_WORDS = {"in_person": "in person", "phone": "by phone", "letter": "by letter"}
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+def _section(title: str, body: str) -> HTML:
+    return HTML(f'<section class="rk-section"><h2>{escape(title)}</h2>{body}</section>')
+
+
+def _png(fig: plt.Figure, alt: str) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<img class="rk-figure" alt="{escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _table(frame: pd.DataFrame) -> str:
+    head = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)
+    rows = "".join("<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>"
+                   for row in frame.itertuples(index=False))
+    return f'<table class="rk-table"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+
+
+def exposed_phrase(a: Analysis) -> str:
+    """'Names and addresses', 'Names, addresses and dates of birth', ... from what was exposed."""
+    recs = a.records
+    parts = [("names", recs["full_name"]), ("addresses", recs["address"]),
+             ("dates of birth", recs["date_of_birth"]), ("salary bands", recs["salary_band"]),
+             ("phone numbers", recs["phone"])]
+    present = [label for label, col in parts if col.notna().mean() >= 0.5]
+    if not present:
+        return "Personal details"
+    text = present[0] if len(present) == 1 else ", ".join(present[:-1]) + " and " + present[-1]
+    return text[0].upper() + text[1:]
+
+
+def _verb(a: Analysis) -> str:
+    e = a.incident.exposure
+    duration = exposure_words(e.duration_hours)
+    return {
+        "public_web": f"were published on a public web page for {duration}",
+        "email": f"were emailed to {e.recipients.replace('_', ' ')} recipients",
+        "file_transfer": "were sent to a recipient " + ("under contract" if e.recipients == "trusted_contract"
+                                                        else "who should not have had them"),
+        "lost_device": "were on a device that was lost",
+        "post": "were posted to the wrong recipients",
+        "other": f"were disclosed ({e.recipients.replace('_', ' ')} recipients)",
+    }[e.channel]
+
+
+def headline_text(a: Analysis, district: str | None = None) -> str:
+    inc = a.incident
+    people, cases = len(a.people), a.cases
+    text = f"{exposed_phrase(a)} of {_n(people)} {inc.subject_noun}"
+    if cases != len(a.records):
+        text += f" in {_n(cases)} {inc.case_noun}"
+    text += f" {_verb(a)}"
+    table = a.districts[a.districts.lad_code != districts.UNASSIGNED]
+    if len(table):
+        col = "cases" if cases != len(a.records) else "people"
+        top = table.sort_values(col, ascending=False).iloc[0] if district is None else \
+            table[table.district == district].iloc[0]
+        noun = inc.case_noun if col == "cases" else inc.subject_noun
+        text += f"; {_n(int(top[col]))} {noun} relate to {top['district']}"
+    return text + "."
+
+
+def banner(a: Analysis) -> HTML:
+    return HTML(f'<div class="rk-banner">{escape(a.incident.protective_marking)}</div>')
+
+
+def headline(a: Analysis) -> HTML:
+    inc = a.incident
+    return HTML(f'<header class="rk-header"><p class="rk-kicker">{escape(inc.controller)} · data breach briefing</p>'
+                f"<h1>{escape(inc.title)}</h1><p class=\"rk-headline\">{escape(headline_text(a))}</p>"
+                f"<p>{escape(inc.summary)}</p></header>")
+
+
+def decisions(a: Analysis) -> HTML:
+    d = a.decisions
+    stamp = d.deadline.strftime("%A %d %B %Y, %H:%M %Z").strip()
+    status = "rk-overdue" if d.hours_left < 0 else "rk-due"
+    reg = ("<strong>Notify the regulator</strong>" if d.notify else "<strong>Record only: notification not proposed</strong>")
+    channel_text = ", ".join(f"{_n(v)} {_CHANNEL_WORDS.get(k, k)}" for k, v in sorted(d.channels.items(), key=lambda kv: -kv[1]))
+    people = (f"<strong>Contact {_n(d.communicate_count)} {escape(a.incident.subject_noun)}</strong> ({escape(channel_text)})"
+              if d.communicate_count else "<strong>No one proposed for individual contact</strong>")
+    body = (f'<ul class="rk-decisions"><li>{reg} ({escape(d.law)}) by <span class="{status}">{escape(stamp)}</span>: '
+            f"{escape(d.deadline_words)} at the time of this run ({escape(a.run_at.strftime('%d %b %Y %H:%M %Z'))}). "
+            f"Reason: {escape(d.reason)}.</li>"
+            f"<li>{people} under {escape(d.communicate_law)}: everyone at {escape(a.model.policy.communicate['min_band'])} "
+            "risk or above.</li>")
+    if d.restriction_prompt:
+        body += f"<li>{escape(d.restriction_prompt)}</li>"
+    body += f'</ul><p class="rk-note">{escape(d.policy_label)} These are the model\'s proposals; people decide.</p>'
+    return _section("Decisions and deadline", body)
+
+
+def key_figures(a: Analysis) -> HTML:
+    ing = a.ingested
+    figures = [("Cases", a.cases), ("Subject records", len(a.records)), ("Distinct people", len(a.people)),
+               ("Very high or high risk", int((a.people["band_rank"] >= 2).sum())),
+               ("Districts affected", int((a.districts.lad_code != districts.UNASSIGNED).sum())),
+               ("Rows quarantined", ing.rows_quarantined)]
+    cells = "".join(f'<div class="rk-figure-box"><span class="rk-number">{_n(v)}</span>'
+                    f"<span>{escape(k)}</span></div>" for k, v in figures)
+    return _section("Key figures", f'<div class="rk-figures">{cells}</div>')
+
+
+def district_frame(a: Analysis) -> pd.DataFrame:
+    """Counts per district for display (unassigned last)."""
+    t = a.districts
+    show = pd.DataFrame({"District": t["district"], "ONS code": t["lad_code"].replace({"unassigned": "-"}),
+                         "Cases": t["cases"], "Subject records": t["subject_records"], "People": t["people"]})
+    for col in [c for c in t.columns if c.startswith("role_")]:
+        show[col.removeprefix("role_").replace("_", " ").capitalize()] = t[col]
+    total = {"District": "Total", "ONS code": "", **{c: int(show[c].sum()) for c in show.columns[2:]}}
+    return pd.concat([show, pd.DataFrame([total])], ignore_index=True)
+
+
+def counts_text(a: Analysis) -> str:
+    """The counts table as plain text: what nbval checks on the sample."""
+    return district_frame(a)[["District", "Cases", "Subject records", "People"]].to_string(index=False)
+
+
+def district_map(a: Analysis) -> str:
+    geo = a.geo.boundaries
+    table = a.districts.set_index("lad_code")
+    counties = set(geo.loc[geo.lad_code.isin(table.index), "county"].dropna())
+    shown = geo[geo.county.isin(counties) | geo.lad_code.isin(table.index)].copy()
+    col = "cases" if a.cases != len(a.records) else "people"
+    shown["value"] = shown.lad_code.map(table[col]).fillna(0).astype(int)
+    fig, ax = plt.subplots(figsize=(7.5, 6.5))
+    shown.plot(column="value", cmap="Blues", linewidth=0.8, edgecolor="#333", ax=ax, legend=True,
+               legend_kwds={"label": f"{col.capitalize()} per district", "shrink": 0.6})
+    for row in shown.itertuples():
+        pt = row.geometry.representative_point()
+        ax.annotate(f"{row.district}\n{row.value}", (pt.x, pt.y), ha="center", va="center", fontsize=7,
+                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.7})
+    title = f"{col.capitalize()} by district"
+    if a.geo.schematic:
+        title += " (schematic boundaries, not real district shapes)"
+    ax.set_title(title, fontsize=10)
+    ax.set_axis_off()
+    alt = f"Map of {col} by district" + (" on schematic boundaries" if a.geo.schematic else "")
+    return _png(fig, alt)
+
+
+def districts_section(a: Analysis) -> HTML:
+    note = ('<p class="rk-note">Map drawn on <strong>schematic boundaries</strong>: approximate shapes for '
+            "orientation only; use the official ONS boundaries for real work.</p>" if a.geo.schematic else "")
+    body = (_table(district_frame(a)) + district_map(a) + note +
+            '<p class="rk-note">A case belongs to one district (the incident location, else the complainant\'s '
+            "or victim's home, else the first subject's); people are counted where they live, so a case can touch "
+            "several districts. A person with several roles is counted once per role in the role columns.</p>")
+    return _section("Where: cases and people per district", body)
+
+
+def bands_section(a: Analysis) -> HTML:
+    people = a.people.assign(role=a.people["roles"].str.split(";")).explode("role")
+    table = pd.crosstab(people["role"], people["band"].astype(str)).reindex(columns=list(BANDS), fill_value=0)
+    table.index = [r.replace("_", " ").capitalize() for r in table.index]
+    fig, ax = plt.subplots(figsize=(7, 0.6 + 0.5 * len(table)))
+    left = pd.Series(0, index=table.index)
+    for band in BANDS:
+        ax.barh(table.index, table[band], left=left, color=BAND_COLOURS[band], label=band)
+        left += table[band]
+    ax.set_xlabel("Distinct people")
+    ax.legend(ncol=4, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    ax.invert_yaxis()
+    totals = a.people["band"].value_counts().reindex(list(BANDS), fill_value=0)
+    band_table = pd.DataFrame({"Band": list(BANDS), "People": [int(totals[b]) for b in BANDS]})
+    shown = table.reset_index().rename(columns={"index": "Role"})
+    return _section("Who: people by risk band and role",
+                    _table(band_table) + _png(fig, "Bar chart of people by risk band and role") + _table(shown))
+
+
+def timeline(a: Analysis) -> HTML:
+    t = a.incident.timestamps
+    rows = [("Occurred", t.occurred), ("Became aware", t.became_aware), ("Contained", t.contained),
+            ("Regulator deadline (72 hours, continuous)", a.decisions.deadline), ("This assessment", a.run_at)]
+    frame = pd.DataFrame([(k, v.strftime("%a %d %b %Y %H:%M %Z") if v else "not recorded") for k, v in rows],
+                         columns=["Event", "When"])
+    return _section("Timeline", _table(frame))
+
+
+def actions(a: Analysis) -> HTML:
+    d, inc = a.decisions, a.incident
+    items = []
+    if d.notify:
+        items.append(f"Report to the ICO under {d.law} by {d.deadline.strftime('%d %b %Y %H:%M %Z')}; if details are "
+                     "still incomplete, report in phases.")
+    else:
+        items.append("Record the breach and the reasons for not notifying in the breach log (Art. 33(5) / s.67(6)).")
+    if d.communicate_count:
+        items.append(f"Contact the {d.communicate_count:,} people on the restricted contact list in priority order, "
+                     "Very high first; give each a named point of contact.")
+    if inc.exposure.channel == "public_web" and not inc.containment.removed:
+        items.append("Take the pages down and ask search engines to remove cached copies.")
+    elif inc.exposure.channel == "public_web":
+        items.append("Confirm that cached and archived copies of the pages are gone.")
+    if inc.exposure.recipients in ("known", "trusted_contract") and not inc.containment.deletion_confirmed:
+        items.append("Obtain written confirmation from the recipients that every copy is deleted.")
+    if a.ingested.rows_quarantined:
+        items.append(f"Review the {a.ingested.rows_quarantined} quarantined rows: the people in them are not yet counted.")
+    if (a.districts.lad_code == districts.UNASSIGNED).any():
+        items.append("Place the unassigned records by hand so every district's count is complete.")
+    if d.restriction_prompt:
+        items.append(d.restriction_prompt)
+    return _section("Recommended actions", "<ol>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ol>")
+
+
+def data_quality(a: Analysis) -> HTML:
+    ing, s = a.ingested, a.assignment.summary
+    rows = [("Rows read", ing.rows_read), ("Rows analysed", ing.rows_analysed),
+            ("Rows quarantined (restricted/quarantine.csv)", ing.rows_quarantined),
+            *[(f"Records placed by {m.replace('_', ' ')}", n) for m, n in s["by_method"].items()],
+            ("Placed by nearest district (just outside every boundary)", s["nearest_polygon"]),
+            ("Records unassigned", s["unassigned"]),
+            ("Records where placement methods disagree", s["conflicts"])]
+    rows += [(f["check"].capitalize(), f["count"]) for f in a.findings]
+    frame = pd.DataFrame(rows, columns=["Check", "Count"])
+    reconciled = ing.rows_read == ing.rows_analysed + ing.rows_quarantined
+    files = pd.DataFrame(ing.files).rename(columns={"file": "File", "rows_read": "Rows read",
+                                                    "unparseable_rows": "Unparseable rows"})
+    note = "Reconciled: every row read is analysed or quarantined." if reconciled else "NOT RECONCILED."
+    return _section("Data quality and reconciliation", _table(frame) + _table(files) + f"<p>{escape(note)}</p>")
+
+
+def method_notes(a: Analysis) -> HTML:
+    m = a.model
+    cb, cb_parts = circumstances(a.incident, m)
+    lk, lk_parts = incident_likelihood(a.incident, m)
+    body = (f"<p>Model <strong>{escape(m.model_version)}</strong>. Severity per person SE = DPC × EI + CB (ENISA 2013), "
+            f"range 0.25 to 6; bands Low &lt; {m.severity_bands['medium']:g} ≤ Medium &lt; {m.severity_bands['high']:g} ≤ "
+            f"High &lt; {m.severity_bands['very_high']:g} ≤ Very high, then combined with likelihood on the ICO's "
+            "five-point scale.</p>"
+            f"<p>Circumstances (CB = {cb:g}): {escape('; '.join(cb_parts) or 'none')}. "
+            f"Likelihood: {escape(m.likelihood.labels[lk - 1])} ({escape('; '.join(lk_parts))}).</p>"
+            f"<p>Typical drivers: {escape(circumstance_phrase(a.incident))}. People are resolved from subject records "
+            "by exact and fuzzy matching within blocks of the same date of birth or postcode; ids are keyed "
+            "pseudonyms. The district of a case is its incident location, else the complainant's or victim's home, "
+            "else its first subject's.</p>"
+            "<p>See docs/methodology.md for every scale and its limits. Personal data are only in the restricted "
+            "outputs; this briefing holds counts and pseudonymous ids only.</p>")
+    return _section("Method notes", body)

@@ -1,0 +1,138 @@
+"""The ``riskkit`` command line. Every user error is one line on stderr and a non-zero exit;
+no traceback reaches the user unless ``RISKKIT_DEBUG=1`` asks for it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from riskkit.errors import RiskkitError
+from riskkit.paths import REPORTS_DIR, SAMPLE_DIR
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Assess personal-data breaches: from a leaked extract to a leadership briefing.")
+boundaries_app = typer.Typer(no_args_is_help=True, help="Official district boundary files.")
+app.add_typer(boundaries_app, name="boundaries")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"riskkit: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    """Entry point that turns every failure into one line."""
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except RiskkitError as exc:
+        typer.echo(f"riskkit: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("riskkit: interrupted; no output was published.", err=True)
+        sys.exit(130)
+    except Exception as exc:  # a bug: never print its text, it may quote data
+        if os.environ.get("RISKKIT_DEBUG") == "1":
+            raise
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        typer.echo(f"riskkit: internal error ({type(exc).__name__}); re-run with RISKKIT_DEBUG=1 to see the "
+                   "traceback (it may contain personal data).", err=True)
+        sys.exit(1)
+
+
+@app.command()
+def assess(
+    incident: Annotated[Path, typer.Argument(help="The incident.yml describing the breach and its extract.")],
+    out: Annotated[Path | None, typer.Option(help="Output folder (default reports/<incident id>).")] = None,
+    model: Annotated[Path | None, typer.Option(help="Risk model YAML (default: the incident's, else built in).")] = None,
+    format: Annotated[str, typer.Option("--format", help="Comma-separated: html, pdf.")] = "html",  # noqa: A002
+    now: Annotated[str | None, typer.Option(help="ISO time to count the deadline to (default: now).")] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+) -> None:
+    """Assess one incident: briefing.html, summary.json and restricted/ outputs."""
+    from riskkit.incident import load_incident
+    from riskkit.run import assess as run_assess
+
+    when = None
+    if now:
+        try:
+            when = datetime.fromisoformat(now)
+        except ValueError:
+            _fail("--now: not an ISO 8601 time; use e.g. 2026-10-10T09:00:00+01:00.")
+    inc = load_incident(incident)
+    out_dir = out or REPORTS_DIR / inc.id
+    formats = {f.strip().lower() for f in format.split(",") if f.strip()}
+    s = run_assess(incident, out_dir, model=model, formats=formats, now=when, progress=not quiet)
+    reg = s["regulator"]
+    typer.echo(f"Briefing: {out_dir / 'briefing.html'}")
+    typer.echo(f"  {s['cases']:,} cases, {s['subject_records']:,} subject records, {s['people']:,} people; "
+               f"rows read {s['rows_read']:,}, quarantined {s['rows_quarantined']:,}")
+    typer.echo(f"  risk bands: " + ", ".join(f"{k} {v:,}" for k, v in s["risk_bands"].items()))
+    verdict = "notify" if reg["notify"] else "record only (notification not proposed)"
+    left = reg["hours_left"]
+    typer.echo(f"  regulator ({reg['law']}): {verdict}; deadline {reg['deadline']} "
+               f"({f'{left:.0f} hours left' if left >= 0 else f'overdue by {-left:.0f} hours'})")
+    typer.echo(f"  people to contact: {s['communicate']:,}; restricted outputs in {out_dir / 'restricted'}")
+
+
+@app.command()
+def sample(
+    out: Annotated[Path, typer.Option(help="Folder to write the sample incidents to.")] = SAMPLE_DIR,
+    check: Annotated[bool, typer.Option(help="Only check that the files in --out match the generator.")] = False,
+) -> None:
+    """Regenerate the synthetic sample incidents deterministically."""
+    from riskkit.sample import compare_samples, write_samples
+
+    if check:
+        different = compare_samples(out)
+        if different:
+            _fail(f"{len(different)} sample file(s) differ from the generator: {', '.join(different)}; "
+                  "run 'riskkit sample' to regenerate.", 1)
+        typer.echo("sample files match the generator")
+        return
+    for path in write_samples(out):
+        typer.echo(f"wrote {path}")
+
+
+@app.command("check-output")
+def check_output(
+    folder: Annotated[Path, typer.Argument(help="An assessment output folder.")],
+    incident: Annotated[Path, typer.Option(help="The incident whose extract the outputs came from.")],
+) -> None:
+    """Fail if any leadership-facing file holds a name, address, postcode, phone, email or DOB."""
+    from riskkit.leakcheck import scan_folder
+
+    leaks = scan_folder(folder, incident)
+    if leaks:
+        for leak in leaks:
+            typer.echo(f"LEAK {leak}", err=True)
+        _fail(f"{len(leaks)} leak(s) of personal data in leadership-facing files under {folder}.", 1)
+    typer.echo(f"no personal data found in the leadership-facing files under {folder}")
+
+
+@boundaries_app.command("download")
+def boundaries_download(
+    codes: Annotated[list[str], typer.Argument(help="ONS LAD codes, e.g. E07000096.")],
+    out: Annotated[Path, typer.Option(help="GeoJSON file to write.")] = Path("lad_boundaries.geojson"),
+    url: Annotated[str | None, typer.Option(help="ArcGIS FeatureServer layer query URL.")] = None,
+    code_field: Annotated[str, typer.Option(help="Code field in the service.")] = "LAD23CD",
+) -> None:
+    """Fetch official generalised LAD boundaries from the ONS Open Geography Portal."""
+    from riskkit.download import ONS_LAD_URL, download_boundaries
+
+    n = download_boundaries(codes, out, url or ONS_LAD_URL, code_field)
+    typer.echo(f"wrote {n} district boundaries to {out}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,43 @@
+"""Cases, subject records and distinct people per district and role, with invariants.
+
+A case belongs to exactly one district; people are counted where they live, so one case can
+touch several districts. The invariants (districts plus unassigned equal the totals) are
+checked every run: a briefing whose table does not add up should never be rendered.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from riskkit import districts
+
+ROLE_ORDER = ("victim", "alleged_perpetrator", "witness", "reporting_person", "staff", "other")
+
+
+def per_district(records: pd.DataFrame, people: pd.DataFrame, case_district: pd.Series) -> pd.DataFrame:
+    """One row per district with any count, plus ``unassigned`` last."""
+    cases = case_district.value_counts()
+    recs = records["district_code"].value_counts()
+    ppl = people["district_code"].value_counts()
+    codes = sorted(set(cases.index) | set(recs.index) | set(ppl.index), key=lambda c: (c == districts.UNASSIGNED, c))
+    table = pd.DataFrame(index=pd.Index(codes, name="lad_code"))
+    table["district"] = districts.name_of(table.index.to_series()).values
+    table.loc[table.index == districts.UNASSIGNED, "district"] = "Unassigned"
+    table["cases"] = cases.reindex(table.index).fillna(0).astype(int)
+    table["subject_records"] = recs.reindex(table.index).fillna(0).astype(int)
+    table["people"] = ppl.reindex(table.index).fillna(0).astype(int)
+    roles = people.assign(role=people["roles"].str.split(";")).explode("role")
+    by_role = roles.groupby(["district_code", "role"]).size().unstack(fill_value=0)
+    for role in ROLE_ORDER:
+        if role in by_role.columns:
+            table[f"role_{role}"] = by_role[role].reindex(table.index).fillna(0).astype(int)
+    check(table, records, people, case_district)
+    return table.reset_index()
+
+
+def check(table: pd.DataFrame, records: pd.DataFrame, people: pd.DataFrame, case_district: pd.Series) -> None:
+    """Raise if the districts and unassigned do not add up to the totals."""
+    for column, total in (("cases", len(case_district)), ("subject_records", len(records)),
+                          ("people", len(people))):
+        if int(table[column].sum()) != total:
+            raise AssertionError(f"district {column} add up to {int(table[column].sum())}, total is {total}")

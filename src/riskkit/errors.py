@@ -1,0 +1,45 @@
+"""One exceptions module, so the CLI can tell a user's mistake from a bug.
+
+Every ``RiskkitError`` message is a single line that names the file, row or column, says what
+is wrong and what to do. Messages never quote values from an extract: those may be personal
+data, and error text travels into logs, terminals and tickets.
+"""
+
+from __future__ import annotations
+
+
+class RiskkitError(Exception):
+    """A problem the user can fix; the CLI prints it as one line and exits non-zero."""
+
+    exit_code = 2
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(str(message).split()))
+
+
+class IncidentError(RiskkitError):
+    """The incident file is missing, malformed or fails its schema."""
+
+
+class ExtractError(RiskkitError):
+    """An extract file cannot be read or lacks a mapped column."""
+
+
+class ModelError(RiskkitError):
+    """The risk model file is missing or fails its schema."""
+
+
+class GeographyError(RiskkitError):
+    """A boundary file or postcode lookup cannot be used."""
+
+
+class OutputError(RiskkitError):
+    """An output folder cannot be written, or a leadership output holds personal data."""
+
+
+class ParameterError(RiskkitError):
+    """A notebook parameter has the wrong type or value."""
+
+
+class NotebookError(RiskkitError):
+    """The briefing notebook failed; the annotated notebook is kept for inspection."""

@@ -1,0 +1,212 @@
+"""Reading one extract file into an all-text table, refusing what cannot be read safely.
+
+Every value is read as text so nothing is silently converted (leading zeros in phone numbers,
+dates that pandas would guess month-first); typing happens later, column by column, where a
+failure becomes a quarantine reason instead of a lost row.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from riskkit.errors import ExtractError
+
+MAX_XLSX_UNCOMPRESSED = 1_000_000_000
+MAX_XLSX_RATIO = 200
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+
+
+@dataclass
+class RawTable:
+    """An extract file as text, with the rows that could not be parsed kept, not dropped."""
+
+    frame: pd.DataFrame  # all columns text, plus ``source_row`` (header is row 1)
+    bad_rows: list[tuple[int, str]] = field(default_factory=list)  # (row, reason)
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.frame) + len(self.bad_rows)
+
+
+def read_any(path: Path, sheet: str | None = None, encoding: str | None = None,
+             delimiter: str | None = None) -> RawTable:
+    """Dispatch on the file's content, not only its name: an ``.xlsx`` that is really a CSV
+    gets a clear message rather than a zip error."""
+    if not path.is_file():
+        raise ExtractError(f"{path}: extract file not found; check 'files' in the incident file.")
+    if path.stat().st_size == 0:
+        raise ExtractError(f"{path}: the file is empty (0 bytes); re-export the extract.")
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    suffix = path.suffix.lower()
+    if suffix in {".xlsx", ".xlsm", ".xls"}:
+        if head.startswith(_OLE_MAGIC):
+            raise ExtractError(f"{path}: a password-protected or old-format (.xls) workbook; "
+                               "remove the password and save it as .xlsx.")
+        if not head.startswith(_ZIP_MAGIC):
+            raise ExtractError(f"{path}: named {suffix} but is not an Excel workbook (it looks like "
+                               "text); rename it to .csv if it is a CSV export.")
+        return _read_xlsx(path, sheet)
+    if suffix == ".parquet":
+        return _read_parquet(path)
+    if head.startswith(_ZIP_MAGIC) or head.startswith(_OLE_MAGIC):
+        raise ExtractError(f"{path}: looks like a workbook or archive but is named {suffix or 'without an extension'}; "
+                           "rename it to .xlsx or export it as CSV.")
+    return _read_csv(path, encoding, delimiter)
+
+
+def _check_headers(path: Path, headers: list[str]) -> list[str]:
+    headers = [str(h).strip() for h in headers]
+    seen: dict[str, int] = {}
+    for i, h in enumerate(headers, start=1):
+        if h in seen:
+            raise ExtractError(f"{path}: duplicate column header '{h}' (columns {seen[h]} and {i}); "
+                               "rename one of them in the file.")
+        seen[h] = i
+    return headers
+
+
+def _detect_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) when the whole file decodes, else Windows-1252, which is
+    what Excel on a UK Windows desktop writes for "CSV"."""
+    dec = codecs.getincrementaldecoder("utf-8-sig")()
+    with path.open("rb") as fh:
+        try:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                dec.decode(chunk)
+            dec.decode(b"", final=True)
+            return "utf-8-sig"
+        except UnicodeDecodeError:
+            return "cp1252"
+
+
+def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> RawTable:
+    encoding = encoding or _detect_encoding(path)
+    try:
+        with path.open("r", encoding=encoding, newline="") as fh:
+            sample = fh.read(65536)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise ExtractError(f"{path}: cannot be read as {encoding} ({type(exc).__name__}); set "
+                           "'encoding' for this file in the incident file.") from None
+    if not sample.strip():
+        raise ExtractError(f"{path}: the file holds no text; re-export the extract.")
+    if delimiter is None:
+        try:
+            delimiter = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|").delimiter
+        except csv.Error:
+            delimiter = ","
+    header_line = next(csv.reader(io.StringIO(sample), delimiter=delimiter))
+    headers = _check_headers(path, header_line)
+    bad: list[tuple[int, str]] = []
+
+    def on_bad(row: pacsv.InvalidRow) -> str:
+        # Keep only the shape of the row: its text may be personal data.
+        bad.append((int(row.number) if row.number is not None else -1,
+                    f"row has {row.actual_columns} fields, header has {row.expected_columns}"))
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=headers, skip_rows=1, encoding=encoding,
+                                           use_threads=False, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+                                             invalid_row_handler=on_bad),
+            convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in headers},
+                                                 strings_can_be_null=False,
+                                                 quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        kind = "encoding" if "utf" in str(exc).lower() else "CSV structure"
+        raise ExtractError(f"{path}: cannot be parsed ({kind} problem); check the export settings "
+                           "or set 'encoding'/'delimiter' for this file in the incident file.") from None
+    frame = table.to_pandas()
+    total = len(frame) + len(bad)
+    bad_numbers = {n for n, _ in bad}
+    rows = [r for r in range(2, total + 2) if r not in bad_numbers][: len(frame)]
+    frame["source_row"] = rows
+    if total == 0:
+        raise ExtractError(f"{path}: has a header but no data rows; check that this is the right export.")
+    return RawTable(frame, bad)
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> RawTable:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            size = sum(i.file_size for i in infos)
+            packed = max(1, sum(i.compress_size for i in infos))
+    except zipfile.BadZipFile:
+        raise ExtractError(f"{path}: the workbook is corrupt (not a readable zip); re-export it.") from None
+    if size > MAX_XLSX_UNCOMPRESSED or size / packed > MAX_XLSX_RATIO:
+        raise ExtractError(f"{path}: the workbook expands to {size:,} bytes ({size / packed:.0f}x its "
+                           "size), beyond riskkit's limits; export the sheet as CSV instead.")
+    try:
+        import openpyxl
+
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for corrupt files
+        raise ExtractError(f"{path}: the workbook cannot be opened ({type(exc).__name__}); "
+                           "open and re-save it in Excel, or export it as CSV.") from None
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise ExtractError(f"{path}: no sheet named '{sheet}'; sheets are: "
+                               f"{', '.join(book.sheetnames)}. Fix 'sheet' in the incident file.")
+        ws = book[sheet] if sheet else book.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            raise ExtractError(f"{path}: the sheet '{ws.title}' is empty; check the workbook.")
+        width = len(header)
+        while width and header[width - 1] is None:
+            width -= 1
+        headers = _check_headers(path, ["" if h is None else h for h in header[:width]])
+        data = []
+        for values in rows:
+            cells = ["" if v is None else _cell_text(v) for v in values[:width]]
+            cells += [""] * (width - len(cells))
+            data.append(cells)
+    finally:
+        book.close()
+    while data and not any(data[-1]):
+        data.pop()  # trailing formatted-but-empty rows are not records
+    if not data:
+        raise ExtractError(f"{path}: has a header but no data rows; check that this is the right export.")
+    frame = pd.DataFrame(data, columns=headers)
+    frame["source_row"] = range(2, len(frame) + 2)
+    return RawTable(frame)
+
+
+def _cell_text(value: object) -> str:
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d")  # type: ignore[union-attr]
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_parquet(path: Path) -> RawTable:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for corrupt files
+        raise ExtractError(f"{path}: the Parquet file cannot be read ({type(exc).__name__}); re-export it.") from None
+    _check_headers(path, list(frame.columns))
+    if frame.empty:
+        raise ExtractError(f"{path}: has no data rows; check that this is the right export.")
+    for col in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[col]):
+            frame[col] = frame[col].dt.strftime("%Y-%m-%d")
+        frame[col] = frame[col].astype("string").fillna("")
+    frame = frame.reset_index(drop=True)
+    frame["source_row"] = range(2, len(frame) + 2)
+    return RawTable(frame)

@@ -1,0 +1,122 @@
+"""``riskkit assess``: run the briefing notebook through papermill and publish its outputs.
+
+The run happens in a staging folder beside the output folder; only a complete run is moved
+into place, so an interrupted or failed run never leaves files that look finished. A lock
+stops two runs writing the same output folder at once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from riskkit.errors import NotebookError, OutputError, RiskkitError
+from riskkit.export import render_html, render_pdf
+from riskkit.incident import load_incident
+from riskkit.parameters import check_names
+from riskkit.paths import BRIEFING_NOTEBOOK, NOTEBOOKS_DIR
+from riskkit.risk import load_model
+
+FORMATS = {"html", "pdf"}
+
+
+@contextmanager
+def output_lock(out_dir: Path) -> Iterator[None]:
+    """An exclusive lock per output folder; a second run is refused, not queued."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = out_dir.parent / f".{out_dir.name}.lock"
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputError(f"{out_dir}: another riskkit run is writing this folder; wait for it to "
+                              "finish or choose another --out.") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _publish(staging: Path, out_dir: Path) -> None:
+    """Swap the finished staging folder into place (two renames; the old folder goes last)."""
+    old = None
+    if out_dir.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+        os.replace(out_dir, old / "previous")
+    os.replace(staging, out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _clean_stale(out_dir: Path) -> None:
+    """Remove staging folders left by runs that were killed (we hold the lock, so none is live)."""
+    for stale in out_dir.parent.glob(f".{out_dir.name}.staging-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    for stale in out_dir.parent.glob(f".{out_dir.name}.old-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def assess(incident: str | Path, out_dir: str | Path, model: str | Path | None = None,
+           formats: set[str] | None = None, now: datetime | None = None, progress: bool = True,
+           notebook: Path = BRIEFING_NOTEBOOK) -> dict:
+    """Assess one incident into ``out_dir``; returns the summary. Raises RiskkitError on failure."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    formats = formats or {"html"}
+    if not formats <= FORMATS:
+        raise RiskkitError(f"unknown format(s) {', '.join(sorted(formats - FORMATS))}; use html and/or pdf.")
+    inc = load_incident(incident)  # fail fast, before starting a kernel
+    load_model(model or (inc.resolve(inc.model) if inc.model else None))
+    out_dir = Path(out_dir).resolve()
+    params = {"incident": str(Path(incident).resolve()), "output_dir": "", "model": str(Path(model).resolve()) if model else "",
+              "now": now.isoformat() if now else ""}
+    declared = set(pm.inspect_notebook(str(notebook)))
+    check_names(params, declared)
+
+    with output_lock(out_dir):
+        _clean_stale(out_dir)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+        try:
+            params["output_dir"] = str(staging)
+            executed = staging / "briefing.ipynb"
+            try:
+                pm.execute_notebook(str(notebook), str(executed), parameters=params, cwd=str(NOTEBOOKS_DIR),
+                                    progress_bar=progress, log_output=False, kernel_name="python3")
+            except PapermillExecutionError as exc:
+                raise _notebook_failure(exc, executed, out_dir) from None
+            render_html(executed, staging / "briefing.html", inc.protective_marking, inc.title,
+                        json.loads((staging / "summary.json").read_text())["model_version"])
+            if "pdf" in formats:
+                render_pdf(staging / "briefing.html", staging / "briefing.pdf")
+            summary = json.loads((staging / "summary.json").read_text())
+            _publish(staging, out_dir)
+            return summary
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+
+
+def _notebook_failure(exc: Exception, executed: Path, out_dir: Path) -> RiskkitError:
+    """Keep the annotated notebook (owner-only: a traceback may quote data) and point at it."""
+    kept = out_dir.parent / f"{out_dir.name}.failed.ipynb"
+    if executed.exists():
+        shutil.copyfile(executed, kept)
+        os.chmod(kept, 0o600)
+    ename = getattr(exc, "ename", "Error")
+    cell = getattr(exc, "exec_count", None)
+    if ename.endswith("Error") and ename in _RISKKIT_ERRORS:
+        message = str(getattr(exc, "evalue", "")).strip()
+        return RiskkitError(f"{message} (annotated notebook: {kept})")
+    return NotebookError(f"the briefing notebook failed in cell {cell} with {ename}; the annotated notebook "
+                         f"is kept at {kept}.")
+
+
+_RISKKIT_ERRORS = {cls.__name__ for cls in [RiskkitError, *RiskkitError.__subclasses__()]}

@@ -1,0 +1,56 @@
+"""Reading YAML configuration safely: ``safe_load`` only, bounded in size and aliases.
+
+Incident and model files may be edited by many hands or arrive by email; ``safe_load`` refuses
+Python tags, and the alias limit refuses "billion laughs" files whose anchors expand
+exponentially once something walks the loaded structure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from riskkit.errors import RiskkitError
+
+MAX_YAML_BYTES = 1_000_000
+MAX_ALIASES = 50
+
+
+def load_yaml(path: Path, error: type[RiskkitError] = RiskkitError) -> dict[str, Any]:
+    """Load a YAML mapping or raise ``error`` with a one-line message naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{path}: file not found; check the path (relative paths are resolved from "
+                    "the current folder).")
+    if path.stat().st_size > MAX_YAML_BYTES:
+        raise error(f"{path}: larger than {MAX_YAML_BYTES:,} bytes; a configuration file should "
+                    "be small, check that this is the right file.")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise error(f"{path}: not UTF-8 text; save it as UTF-8.") from None
+    try:
+        aliases = sum(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text, Loader=yaml.SafeLoader))
+        if aliases > MAX_ALIASES:
+            raise error(f"{path}: uses {aliases} YAML aliases (limit {MAX_ALIASES}); write the "
+                        "values out instead of repeating anchors.")
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise error(f"{path}: {problem}{where}; fix the YAML syntax there.") from None
+    if not isinstance(data, dict):
+        raise error(f"{path}: expected a YAML mapping of keys to values at the top level.")
+    return data
+
+
+def describe_validation_error(path: Path, exc: Any) -> str:
+    """Every pydantic problem as ``key.path: message``, joined on one line."""
+    problems = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        problems.append(f"{loc}: {err['msg']}")
+    return f"{path}: {len(problems)} problem(s): " + "; ".join(problems)
