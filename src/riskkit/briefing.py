@@ -177,8 +177,8 @@ def districts_section(a: Analysis) -> HTML:
     note = ('<p class="rk-note">Map drawn on <strong>schematic boundaries</strong>: approximate shapes for '
             "orientation only; use the official ONS boundaries for real work.</p>" if a.geo.schematic else "")
     body = (_table(district_frame(a)) + district_map(a) + note +
-            '<p class="rk-note">A case belongs to one district (the incident location, else the complainant\'s '
-            "or victim's home, else the first subject's); people are counted where they live, so a case can touch "
+            '<p class="rk-note">A case belongs to one district (the incident location, else where the '
+            "complainant or victim lives, else where most of its subjects live; ties to the lowest district code); people are counted where they live, so a case can touch "
             "several districts. A person with several roles is counted once per role in the role columns.</p>")
     return _section("Where: cases and people per district", body)
 
@@ -266,8 +266,8 @@ def method_notes(a: Analysis) -> HTML:
             f"Likelihood: {escape(m.likelihood.labels[lk - 1])} ({escape('; '.join(lk_parts))}).</p>"
             f"<p>Typical drivers: {escape(circumstance_phrase(a.incident))}. People are resolved from subject records "
             "by exact and fuzzy matching within blocks of the same date of birth or postcode; ids are keyed "
-            "pseudonyms. The district of a case is its incident location, else the complainant's or victim's home, "
-            "else its first subject's.</p>"
+            "pseudonyms. The district of a case is its incident location, else where the complainant or victim lives, "
+            "else where most of its subjects live.</p>"
             "<p>See docs/methodology.md for every scale and its limits. Personal data are only in the restricted "
             "outputs; this briefing holds counts and pseudonymous ids only.</p>")
     return _section("Method notes", body)

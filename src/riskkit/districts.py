@@ -64,7 +64,10 @@ def code_for(name: str | None) -> str | None:
     """The ONS code for a typed district name or code, or None when it is not known."""
     if name is None or (isinstance(name, float) and pd.isna(name)):
         return None
-    return _lookup().get(_key(str(name)))
+    raw = str(name).strip()
+    if re.fullmatch(r"[EWSNewsn]\d{8}", raw):
+        return _lookup().get(raw.lower())
+    return _lookup().get(_key(raw))
 
 
 def codes_for(names: pd.Series) -> tuple[pd.Series, pd.Series]:

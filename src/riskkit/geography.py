@@ -205,22 +205,39 @@ def assign(records: pd.DataFrame, geo: Geography, postcode_lookup: pd.Series | N
                       method.fillna("none").astype("string"), conflicts, summary)
 
 
-def case_districts(records: pd.DataFrame, record_codes: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """One district per case: the incident location when the extract has one, else the
-    complainant's or victim's home district, else the first subject's.
+def _mode(codes: pd.Series, groups: pd.Series) -> pd.Series:
+    """Most common non-missing code per group, ties to the lowest code: independent of row order."""
+    frame = pd.DataFrame({"g": groups.to_numpy(), "c": codes.to_numpy()}).dropna()
+    if frame.empty:
+        return pd.Series(dtype="string")
+    counted = frame.groupby(["g", "c"]).size().rename("n").reset_index()
+    counted = counted.sort_values(["g", "n", "c"], ascending=[True, False, True])
+    return counted.drop_duplicates("g").set_index("g")["c"].astype("string")
 
+
+def case_districts(records: pd.DataFrame, record_codes: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """One district per case: the incident location when the extract has one, else where the
+    complainant or victim lives, else where most of its subjects live.
+
+    Several candidates at one level resolve to the most common, ties to the lowest code, so
+    the answer never depends on the order of rows in the extract.
     Returns (district code per case_ref, rule used per case_ref).
     """
-    order = records.sort_values(["source_file", "source_row"])
-    codes = record_codes.reindex(order.index)
-    location, _ = districts.codes_for(order["case_district"])
-    placed = codes.where(codes != districts.UNASSIGNED)
-    first_location = location.groupby(order["case_ref"]).first()
-    victim = placed.where(order["role"] == "victim").groupby(order["case_ref"]).first()
-    first_subject = placed.groupby(order["case_ref"]).first()
-    result = first_location.fillna(victim).fillna(first_subject)
-    rule = pd.Series("first subject", index=result.index, dtype="string")
-    rule = rule.mask(victim.notna() & first_location.isna(), "complainant or victim")
-    rule = rule.mask(first_location.notna(), "incident location")
+    cases = pd.Index(records["case_ref"].unique()).sort_values()
+    location, _ = districts.codes_for(records["case_district"])
+    placed = record_codes.where(record_codes != districts.UNASSIGNED)
+    by_location = _mode(location, records["case_ref"]).reindex(cases)
+    by_victim = _mode(placed.where(records["role"] == "victim"), records["case_ref"]).reindex(cases)
+    by_subjects = _mode(placed, records["case_ref"]).reindex(cases)
+    result = by_location.fillna(by_victim).fillna(by_subjects)
+    rule = pd.Series("subjects' homes", index=cases, dtype="string")
+    rule = rule.mask(by_victim.notna() & by_location.isna(), "complainant or victim")
+    rule = rule.mask(by_location.notna(), "incident location")
     rule = rule.mask(result.isna(), "unassigned")
     return result.fillna(districts.UNASSIGNED).astype("string"), rule
+
+
+def home_districts(person_ids: pd.Series, record_codes: pd.Series) -> pd.Series:
+    """Where each person lives: the district most of their records place them in."""
+    placed = record_codes.where(record_codes != districts.UNASSIGNED)
+    return _mode(placed, person_ids)

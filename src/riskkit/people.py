@@ -89,7 +89,9 @@ def resolve(records: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD,
     surname_initial = names.str.split(" ").str[-1].str[:1]
 
     uf = _UnionFind(len(records))
-    exact = names.mask(names == "") + "|" + dob.fillna(pc).fillna("")
+    # A name alone never merges two records: namesakes are common. It needs a date of birth
+    # or, failing that, a postcode to agree as well.
+    exact = names.mask(names == "") + "|" + dob.fillna(pc)
     uf.union_pairs(*_first_of_group(exact))
     for block in (dob + "|" + surname_initial, pc):
         a, b = _block_pairs(block.reset_index(drop=True))
@@ -104,7 +106,12 @@ def resolve(records: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD,
 
     roots = uf.roots()
     member_key = (names + "|" + dob.fillna("") + "|" + pc.fillna("")).to_numpy()
-    canonical = pd.Series(member_key).groupby(roots).transform("min").to_numpy()
+    canonical = pd.Series(member_key).groupby(roots).transform("min")
+    # Distinct people with identical details (a name and nothing else) still get distinct ids.
+    comps = pd.DataFrame({"key": canonical, "root": roots}).drop_duplicates("root")
+    comps["n"] = comps.groupby("key").cumcount()
+    suffix = pd.Series(roots).map(comps.set_index("root")["n"])
+    canonical = (canonical + suffix.map(lambda n: f"#{n}" if n else "")).to_numpy()
     secret = key if key is not None else pseudonym_key()
     ids = {k: "P-" + hmac.new(secret, k.encode(), hashlib.sha256).hexdigest()[:16].upper()
            for k in pd.unique(canonical)}
@@ -120,11 +127,12 @@ def _first_of_group(keys: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def person_table(records: pd.DataFrame) -> pd.DataFrame:
-    """One row per person: home district (first placed record), roles and record count."""
-    ordered = records.sort_values(["source_file", "source_row"])
-    placed = ordered[ordered["district_code"] != "unassigned"]
-    home = placed.groupby("person_id")["district_code"].first()
-    grouped = ordered.groupby("person_id", sort=True)
+    """One row per person: home district (where most of their records place them), roles and
+    record count."""
+    from riskkit.geography import home_districts
+
+    home = home_districts(records["person_id"], records["district_code"])
+    grouped = records.groupby("person_id", sort=True)
     people = pd.DataFrame({
         "records": grouped.size(),
         "cases": grouped["case_ref"].nunique(),

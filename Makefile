@@ -1,0 +1,43 @@
+# riskkit: the two commands are `make briefing` and `make test`; each sets up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.riskkit-installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install chromium briefing test lint bench sample clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "} {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) chromium ## Create .venv and install riskkit, its dev tools and Chromium
+
+chromium: ## Install Debian's Chromium (browser test, PDF output); needs root or sudo
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "Chromium is missing: install Debian's 'chromium' package"; exit 1; fi
+
+briefing: $(STAMP) ## Assess the sample ASB incident into reports/asb_publication/
+	$(BIN)/riskkit assess data/sample/asb_publication/incident.yml --out reports/asb_publication
+
+test: install ## Run the whole test suite (unit, notebooks with nbval, end to end, browser)
+	$(BIN)/pytest
+
+lint: $(STAMP) ## ruff over the code
+	$(BIN)/ruff check src tests benchmarks
+
+bench: $(STAMP) ## Run the benchmarks and write benchmarks/results.md
+	$(BIN)/python benchmarks/run.py
+
+sample: $(STAMP) ## Regenerate data/sample/ from the generator
+	$(BIN)/riskkit sample
+
+clean: ## Remove .venv and generated reports
+	rm -rf $(VENV) reports/*/ .pytest_cache
