@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -82,10 +83,11 @@ def incident_factory(tmp_path: Path):
 
 @pytest.fixture(scope="session")
 def asb_analysis():
-    from riskkit.analysis import analyse
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return analyse(ASB, now=datetime(2026, 10, 10, 8, 0, tzinfo=timezone.utc))
+    from riskkit.analysis import analyse
+
+    return analyse(ASB, now=datetime(2026, 10, 10, 8, 0, tzinfo=UTC))
 
 
 @pytest.fixture(scope="session")

@@ -147,8 +147,8 @@ NAMES = st.text(alphabet=st.characters(whitelist_categories=("Lu", "Ll"), max_co
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(st.tuples(st.sampled_from(["C1", "C2", "C3", ""]), NAMES, st.sampled_from(["01/02/1980", "1980-02-01", "bad", ""])),
-                     min_size=1, max_size=25),
+@given(rows=st.lists(st.tuples(st.sampled_from(["C1", "C2", "C3", ""]), NAMES,
+                               st.sampled_from(["01/02/1980", "1980-02-01", "bad", ""])), min_size=1, max_size=25),
        seed=st.integers(0, 1000), encoding=st.sampled_from(["utf-8", "utf-8-sig"]), rename=st.booleans())
 def test_property_shuffled_renamed_reencoded_inputs_agree(tmp_path_factory, rows, seed, encoding, rename):
     import random

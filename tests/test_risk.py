@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -57,9 +57,10 @@ def test_each_marker_raises_dpc_with_its_reason(tmp_path, marker, factor):
 
 def test_victim_in_case_with_alleged_perpetrator_faces_retaliation(tmp_path):
     cols = dict(NAME_ADDR, role="Role")
-    rows = [{"Case": "C1", "Role": "Victim", "Name": "Ann Example", "Address": "1 High St", "Postcode": "HP1 1AA", "District": "Dacorum"},
-            {"Case": "C1", "Role": "Alleged perpetrator", "Name": "Bob Example", "Address": "2 High St", "Postcode": "HP1 1AB", "District": "Dacorum"},
-            {"Case": "C2", "Role": "Victim", "Name": "Cy Other", "Address": "3 High St", "Postcode": "HP1 1AD", "District": "Dacorum"}]
+    people = [("C1", "Victim", "Ann Example", "HP1 1AA"), ("C1", "Alleged perpetrator", "Bob Example", "HP1 1AB"),
+              ("C2", "Victim", "Cy Other", "HP1 1AD")]
+    rows = [{"Case": c, "Role": r, "Name": n, "Address": "1 High St", "Postcode": pc, "District": "Dacorum"}
+            for c, r, n, pc in people]
     a = analyse(write_incident(tmp_path, rows, columns=cols))
     ppl = a.people.set_index(a.people.roles + a.people.cases.astype(str))
     victims = a.people[a.people.roles == "victim"].sort_values("dpc")
@@ -113,7 +114,7 @@ def test_deadline_is_72_hours_continuous(asb_analysis):
     d = asb_analysis.decisions
     aware = asb_analysis.incident.timestamps.became_aware
     assert d.deadline == aware + timedelta(hours=72)
-    assert d.hours_left == pytest.approx((d.deadline - datetime(2026, 10, 10, 8, 0, tzinfo=timezone.utc)).total_seconds() / 3600)
+    assert d.hours_left == pytest.approx((d.deadline - datetime(2026, 10, 10, 8, 0, tzinfo=UTC)).total_seconds() / 3600)
     assert d.deadline_words.endswith("hours left")
 
 

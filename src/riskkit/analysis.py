@@ -7,7 +7,7 @@ calls ``analyse`` once and only presents what comes back.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -74,7 +74,7 @@ def analyse(incident: str | Path | Incident, model: str | Path | None = None,
     persons["priority"] = range(1, len(persons) + 1)
 
     table = counts.per_district(records, persons, case_district)
-    run_at = now or datetime.now(timezone.utc)
+    run_at = now or datetime.now(UTC)
     decisions = decide(persons, inc, mdl, data.rows_read, data.rows_quarantined, run_at)
     findings = list(data.findings)
     if assignment.summary["unknown_district_names"]:
@@ -123,7 +123,7 @@ def summary(a: Analysis) -> dict:
                        "case_rules": {k: int(v) for k, v in a.case_rule.value_counts().items()}},
         "risk_bands": {b: int(bands.get(b, 0)) for b in risk.BANDS},
         "regulator": {"notify": d.notify, "law": d.law, "deadline": d.deadline.isoformat(),
-                      "hours_left": round(d.hours_left, 1), "reason": d.reason},
+                      "hours_left": round(d.hours_left, 2), "reason": d.reason},
         "communicate": d.communicate_count,
         "communicate_channels": d.channels,
         "data_quality": a.findings,

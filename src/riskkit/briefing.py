@@ -42,11 +42,12 @@ def _png(fig: plt.Figure, alt: str) -> str:
     return f'<img class="rk-figure" alt="{escape(alt)}" src="data:image/png;base64,{data}">'
 
 
-def _table(frame: pd.DataFrame) -> str:
+def _table(frame: pd.DataFrame, total: bool = False) -> str:
     head = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)
     rows = "".join("<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>"
                    for row in frame.itertuples(index=False))
-    return f'<table class="rk-table"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+    cls = "rk-table rk-total" if total else "rk-table"
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
 
 
 def exposed_phrase(a: Analysis) -> str:
@@ -176,10 +177,11 @@ def district_map(a: Analysis) -> str:
 def districts_section(a: Analysis) -> HTML:
     note = ('<p class="rk-note">Map drawn on <strong>schematic boundaries</strong>: approximate shapes for '
             "orientation only; use the official ONS boundaries for real work.</p>" if a.geo.schematic else "")
-    body = (_table(district_frame(a)) + district_map(a) + note +
+    body = (_table(district_frame(a), total=True) + district_map(a) + note +
             '<p class="rk-note">A case belongs to one district (the incident location, else where the '
-            "complainant or victim lives, else where most of its subjects live; ties to the lowest district code); people are counted where they live, so a case can touch "
-            "several districts. A person with several roles is counted once per role in the role columns.</p>")
+            "complainant or victim lives, else where most of its subjects live; ties to the lowest district code); "
+            "people are counted where they live, so a case can touch several districts. "
+            "A person with several roles is counted once per role in the role columns.</p>")
     return _section("Where: cases and people per district", body)
 
 

@@ -60,6 +60,7 @@ def assess(
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Assess one incident: briefing.html, summary.json and restricted/ outputs."""
+    from riskkit.decisions import time_left_words
     from riskkit.incident import load_incident
     from riskkit.run import assess as run_assess
 
@@ -77,11 +78,10 @@ def assess(
     typer.echo(f"Briefing: {out_dir / 'briefing.html'}")
     typer.echo(f"  {s['cases']:,} cases, {s['subject_records']:,} subject records, {s['people']:,} people; "
                f"rows read {s['rows_read']:,}, quarantined {s['rows_quarantined']:,}")
-    typer.echo(f"  risk bands: " + ", ".join(f"{k} {v:,}" for k, v in s["risk_bands"].items()))
+    typer.echo("  risk bands: " + ", ".join(f"{k} {v:,}" for k, v in s["risk_bands"].items()))
     verdict = "notify" if reg["notify"] else "record only (notification not proposed)"
-    left = reg["hours_left"]
     typer.echo(f"  regulator ({reg['law']}): {verdict}; deadline {reg['deadline']} "
-               f"({f'{left:.0f} hours left' if left >= 0 else f'overdue by {-left:.0f} hours'})")
+               f"({time_left_words(reg['hours_left'])})")
     typer.echo(f"  people to contact: {s['communicate']:,}; restricted outputs in {out_dir / 'restricted'}")
 
 

@@ -19,7 +19,9 @@ def per_district(records: pd.DataFrame, people: pd.DataFrame, case_district: pd.
     cases = case_district.value_counts()
     recs = records["district_code"].value_counts()
     ppl = people["district_code"].value_counts()
-    codes = sorted(set(cases.index) | set(recs.index) | set(ppl.index), key=lambda c: (c == districts.UNASSIGNED, c))
+    names = dict(districts.reference()[["lad_code", "district"]].values)
+    codes = sorted(set(cases.index) | set(recs.index) | set(ppl.index),
+                   key=lambda c: (c == districts.UNASSIGNED, names.get(c, c)))
     table = pd.DataFrame(index=pd.Index(codes, name="lad_code"))
     table["district"] = districts.name_of(table.index.to_series()).values
     table.loc[table.index == districts.UNASSIGNED, "district"] = "Unassigned"

@@ -7,7 +7,7 @@ from ``became_aware`` (no weekends or holidays), and is shown against the run's 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
@@ -35,8 +35,14 @@ class Decisions:
 
     @property
     def deadline_words(self) -> str:
-        h = self.hours_left
-        return f"{h:.0f} hours left" if h >= 0 else f"overdue by {-h:.0f} hours"
+        return time_left_words(self.hours_left)
+
+
+def time_left_words(hours: float) -> str:
+    """'49 hours 30 minutes left' or 'overdue by 3 hours 5 minutes' (whole minutes, rounded down)."""
+    minutes = int(abs(hours) * 60)
+    text = f"{minutes // 60} hours {minutes % 60} minutes"
+    return f"{text} left" if hours >= 0 else f"overdue by {text}"
 
 
 def channels(people: pd.DataFrame, model: RiskModel) -> pd.Series:
@@ -62,7 +68,7 @@ def decide(people: pd.DataFrame, incident: Incident, model: RiskModel, rows_read
            rows_quarantined: int, now: datetime | None = None) -> Decisions:
     """Regulator and communication proposals with their reasons."""
     policy = model.policy.regulator
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     deadline = incident.timestamps.became_aware + timedelta(hours=policy.deadline_hours)
     hours_left = (deadline - now).total_seconds() / 3600
     law, communicate_law = LAW[incident.regime]

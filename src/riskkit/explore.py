@@ -29,7 +29,8 @@ def people(a: Analysis, district: str = "", role: str = "", band: str = "") -> p
         table = table[a.people["district_code"].to_numpy() == code]
     if role:
         if not table["roles"].str.split(";").explode().eq(role).any():
-            raise ParameterError(f"role '{role}' does not occur; use one of {', '.join(sorted(set(table['roles'].str.split(';').explode())))}.")
+            known = ", ".join(sorted(set(table["roles"].str.split(";").explode())))
+            raise ParameterError(f"role '{role}' does not occur; use one of {known}.")
         table = table[table["roles"].str.split(";").apply(lambda r: role in r)]
     if band:
         if band not in BANDS:

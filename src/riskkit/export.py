@@ -8,7 +8,7 @@ by email and opens on a locked-down laptop must not. So the cells are rendered w
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
@@ -49,7 +49,7 @@ def render_html(notebook: Path, out: Path, marking: str, title: str, model_versi
     env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html", "j2"]))
     page = env.get_template("briefing.html.j2").render(
         marking=marking, title=title, body=_Markup(body), version=__version__, model_version=model_version,
-        generated=datetime.now(timezone.utc).strftime("%d %b %Y %H:%M UTC"))
+        generated=datetime.now(UTC).strftime("%d %b %Y %H:%M UTC"))
     return atomic_write_text(out, page)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
@@ -31,7 +31,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Regime(str, Enum):
+class Regime(StrEnum):
     uk_gdpr = "uk_gdpr"
     dpa2018_part3 = "dpa2018_part3"
 

@@ -87,9 +87,12 @@ def assess(incident: str | Path, out_dir: str | Path, model: str | Path | None =
         try:
             params["output_dir"] = str(staging)
             executed = staging / "briefing.ipynb"
+            # IPC sockets in the owner-only staging folder rather than TCP on localhost: the
+            # kernel's traffic is the analysis of personal data.
+            km = _kernel_manager(staging)
             try:
                 pm.execute_notebook(str(notebook), str(executed), parameters=params, cwd=str(NOTEBOOKS_DIR),
-                                    progress_bar=progress, log_output=False, kernel_name="python3")
+                                    progress_bar=progress, log_output=False, kernel_name="python3", km=km)
             except PapermillExecutionError as exc:
                 raise _notebook_failure(exc, executed, out_dir) from None
             render_html(executed, staging / "briefing.html", inc.protective_marking, inc.title,
@@ -97,11 +100,29 @@ def assess(incident: str | Path, out_dir: str | Path, model: str | Path | None =
             if "pdf" in formats:
                 render_pdf(staging / "briefing.html", staging / "briefing.pdf")
             summary = json.loads((staging / "summary.json").read_text())
+            for scratch in [staging / "kernel.log", *staging.glob("kernel-*")]:
+                scratch.unlink(missing_ok=True)
+            os.chmod(staging, 0o755)  # noqa: S103 - leadership files readable; restricted/ stays 0700
             _publish(staging, out_dir)
             return summary
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
+
+
+def _kernel_manager(staging: Path):  # noqa: ANN202 - jupyter_client type
+    """A kernel on IPC sockets whose own log goes to a file, not the user's terminal: the
+    terminal shows riskkit's progress bar and one-line errors, nothing else."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: object) -> None:
+            kw["stderr"] = open(staging / "kernel.log", "ab")  # noqa: SIM115 - lives as long as the kernel
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+
+        _launch_kernel = _async_launch_kernel
+
+    return QuietKernelManager(kernel_name="python3", transport="ipc", ip=str(staging / "kernel"))
 
 
 def _notebook_failure(exc: Exception, executed: Path, out_dir: Path) -> RiskkitError:

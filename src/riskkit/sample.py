@@ -47,7 +47,7 @@ class Place:
 
 class _Gen:
     def __init__(self, seed: int) -> None:
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data, not security
         self.fake = Faker("en_GB")
         self.fake.seed_instance(seed)
         self.towns = districts.towns()
@@ -266,7 +266,7 @@ def _write_xlsx(path: Path, rows: list[dict]) -> None:
 
 def _postcode_lookup(tables: dict[str, list[dict]], seed: int) -> list[dict]:
     """An ONS-postcode-directory-shaped lookup for the staff postcodes (a few left out)."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data
     g_towns = districts.towns()
     outward_lad = {o: r.lad_code for r in g_towns.itertuples() for o in r.outward_codes.split()}
     seen: dict[str, str] = {}

@@ -1,0 +1,152 @@
+"""`riskkit assess` on both samples into a temporary folder: summary, HTML, restricted outputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from riskkit.leakcheck import identifiers, scan_folder, scan_text
+from tests.conftest import ASB, ROOT, STAFF
+
+RISKKIT = [str(Path(sys.executable).parent / "riskkit")]
+NOW = "2026-10-10T09:00:00+01:00"
+
+
+def _assess(incident: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*RISKKIT, "assess", str(incident), "--out", str(out), "--now", NOW, "--quiet", *extra],
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    results = {}
+    for name, incident, extra in (("asb", ASB, ("--format", "html,pdf")), ("staff", STAFF, ())):
+        proc = _assess(incident, root / name, *extra)
+        assert proc.returncode == 0, proc.stderr
+        results[name] = (root / name, proc)
+    return results
+
+
+def test_asb_summary(runs):
+    out, proc = runs["asb"]
+    s = json.loads((out / "summary.json").read_text())
+    assert s["incident_id"] == "asb-publication-sample" and s["cases"] == 61
+    assert next(d for d in s["districts"] if d["district"] == "Dacorum")["cases"] == 9
+    assert s["rows_read"] == s["rows_analysed"] + s["rows_quarantined"] == 142
+    assert s["regulator"]["notify"] and s["regulator"]["hours_left"] == pytest.approx(49.5)
+    assert s["model_version"] == "riskkit-default-1.0.0" and s["communicate"] > 0
+    assert "61 cases" in proc.stdout and "49 hours 30 minutes left" in proc.stdout  # closing summary in the terminal
+
+
+def test_staff_summary(runs):
+    out, _ = runs["staff"]
+    s = json.loads((out / "summary.json").read_text())
+    assert s["subject_records"] == 1067 and s["people"] == 1020 and s["rows_quarantined"] == 0
+    assert len(s["files"]) == 5 and s["unassigned"]["subject_records"] > 0
+
+
+def test_briefing_html_reads_in_order_and_is_self_contained(runs):
+    html = (runs["asb"][0] / "briefing.html").read_text()
+    text = re.sub(r"<[^>]+>", " ", html)
+    assert re.search(r"of 130 people in 61 anti-social behaviour cases were published on a public web page for 5 days; "
+                     r"9 anti-social behaviour cases relate to Dacorum", text)
+    order = ["Decisions and deadline", "Key figures", "Where: cases and people per district", "Who: people by risk band",
+             "Timeline", "Recommended actions", "Data quality and reconciliation", "Method notes"]
+    positions = [text.index(h) for h in order]
+    assert positions == sorted(positions)
+    assert text.count("OFFICIAL-SENSITIVE") >= 2 and "schematic boundaries" in text
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html) and "<script" not in html.lower()
+    assert html.count('src="data:image/png;base64,') >= 2
+    assert "In [" not in text and "import riskkit" not in html  # no code cells
+
+
+def test_no_personal_data_in_leadership_outputs(runs):
+    for name, incident in (("asb", ASB), ("staff", STAFF)):
+        assert scan_folder(runs[name][0], incident) == []
+
+
+def test_the_leak_check_can_fail(runs, tmp_path):
+    found = identifiers(ASB)
+    name = sorted(found["name"])[0]
+    assert scan_text(f"<p>{name.title()}</p>", found) == ["1 name value(s)"]
+    assert scan_text("contact 07700 900 409", found)  # a phone number from the sample, spaced differently
+
+
+def test_restricted_outputs_are_owner_only_and_defused(runs):
+    out = runs["asb"][0]
+    restricted = out / "restricted"
+    assert stat.S_IMODE(restricted.stat().st_mode) == 0o700
+    for f in restricted.iterdir():
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
+    wb = openpyxl.load_workbook(restricted / "contact_list.xlsx")
+    ws = wb.active
+    header = [c.value for c in ws[1]]
+    assert header[:5] == ["priority", "person_id", "band", "channel", "name"]
+    priorities = [r[0].value for r in ws.iter_rows(min_row=2)]
+    assert priorities == sorted(priorities)
+    assert all(c.data_type != "f" for r in ws.iter_rows() for c in r)
+
+
+def test_pdf_is_printed(runs):
+    pdf = runs["asb"][0] / "briefing.pdf"
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    from pypdf import PdfReader
+
+    assert "Dacorum" in "".join(p.extract_text() for p in PdfReader(pdf).pages)
+
+
+def test_incident_text_is_escaped(tmp_path):
+    incident = tmp_path / "incident.yml"
+    text = ASB.read_text().replace("title: ASB case list published on the force website",
+                                   'title: "<script>alert(1)</script><img src=x onerror=alert(2)>"')
+    text = text.replace("path: ../boundaries/", f"path: {ASB.parent.parent}/boundaries/")
+    text = text.replace("path: asb_case_list.csv", f"path: {ASB.parent}/asb_case_list.csv")
+    incident.write_text(text)
+    proc = _assess(incident, tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    html = (tmp_path / "out" / "briefing.html").read_text()
+    assert "<script>alert" not in html and "<img src=x" not in html and "&lt;script&gt;alert(1)" in html
+
+
+def test_failed_run_leaves_no_output_and_keeps_annotated_notebook(tmp_path):
+    incident = tmp_path / "incident.yml"
+    text = ASB.read_text().replace("path: ../boundaries/", f"path: {ASB.parent.parent}/boundaries/")
+    text = text.replace("path: asb_case_list.csv", f"path: {ASB.parent}/asb_case_list.csv")
+    incident.write_text(text.replace("data_context: [police_asb_case]", "data_context: [no_such_context]"))
+    proc = _assess(incident, tmp_path / "out")
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "no_such_context" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists() and (tmp_path / "out.failed.ipynb").exists()
+    assert not list(tmp_path.glob(".out.staging-*"))
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["assess", "missing.yml"], "file not found"),
+    (["assess", str(ASB), "--format", "docx"], "unknown format"),
+    (["sample", "--check"], "match the generator"),
+])
+def test_cli_messages(args, needle, tmp_path):
+    proc = subprocess.run([*RISKKIT, *args], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                          env={**os.environ, "PATH": os.environ.get("PATH", "")})
+    output = proc.stdout + proc.stderr
+    assert needle in output and "Traceback" not in output
+    if args[0] == "assess":
+        assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_missing_column_error_from_cli(tmp_path):
+    incident = tmp_path / "incident.yml"
+    incident.write_text(ASB.read_text().replace("last_name: Surname", "last_name: Surnam")
+                        .replace("path: asb_case_list.csv", f"path: {ASB.parent}/asb_case_list.csv"))
+    proc = _assess(incident, tmp_path / "out")
+    assert proc.returncode == 2 and "'Surnam' (mapped to last_name) not found; closest headers found: 'Surname'" in proc.stderr
+    assert "Traceback" not in proc.stderr
