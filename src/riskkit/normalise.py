@@ -28,7 +28,7 @@ def text(series: pd.Series) -> pd.Series:
 
     Empty strings become missing so that "present" always means "has content".
     """
-    s = series.astype("string")
+    s = series.astype("string[pyarrow]")  # Arrow compute kernels, not a Python call per value
     s = s.str.normalize("NFC").str.replace(_INVISIBLE, "", regex=True)
     s = s.str.replace(r"\s+", " ", regex=True).str.strip()
     return s.mask(s == "")
