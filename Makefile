@@ -5,15 +5,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.riskkit-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install chromium briefing test lint bench sample clean
+.PHONY: help install chromium briefing test lint bench sample audit lock clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "} {printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP) chromium ## Create .venv and install riskkit, its dev tools and Chromium
@@ -38,6 +38,12 @@ bench: $(STAMP) ## Run the benchmarks and write benchmarks/results.md
 
 sample: $(STAMP) ## Regenerate data/sample/ from the generator
 	$(BIN)/riskkit sample
+
+audit: $(STAMP) ## Check the locked dependencies for known vulnerabilities (pip-audit, needs PyPI's JSON API)
+	$(BIN)/pip-audit --requirement requirements.lock --no-deps --disable-pip --vulnerability-service pypi --strict
+
+lock: $(STAMP) ## Re-pin requirements.lock from the current .venv (after upgrading a dependency)
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^riskkit' > requirements.lock
 
 clean: ## Remove .venv and generated reports
 	rm -rf $(VENV) reports/*/ .pytest_cache

@@ -84,3 +84,10 @@ def test_property_permuting_rows_never_changes_counts(tmp_path_factory, seed):
             sorted((d["lad_code"], d["cases"], d["subject_records"], d["people"]) for d in s["districts"]), s["risk_bands"]
 
     assert counts(rows) == counts(shuffled)
+
+
+def test_names_in_other_scripts_are_compared_not_erased():
+    recs = _records(["محمد علي", "فاطمة حسن", "Zoë Brontë", "Zoe Bronte"], [None, None, "1990-01-01", "1990-01-01"],
+                    ["AL1 3XY", "AL1 3XY", None, None])
+    ids = people.resolve(recs, key=b"k")
+    assert ids[0] != ids[1] and ids[2] == ids[3]

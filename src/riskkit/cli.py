@@ -28,7 +28,8 @@ def _fail(message: str, code: int = 2) -> None:
 def main() -> None:
     """Entry point that turns every failure into one line."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns (not raises) the code of typer.Exit here
+        sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except RiskkitError as exc:

@@ -31,7 +31,10 @@ def identifiers(incident: str | Path) -> dict[str, set[str]]:
         found.setdefault(kind, set()).update(v for v in values.dropna().astype(str) if len(v) >= min_len)
 
     first_last = (text(raw["first_name"]).fillna("") + " " + text(raw["last_name"]).fillna("")).str.strip()
-    add("name", name_key(text(raw["full_name"]).fillna(first_last)))
+    # Full names only (two words or more): a one-word name such as "Hall" or "May" is also an
+    # everyday word, and matching it would bury real leaks in false alarms.
+    names = name_key(text(raw["full_name"]).fillna(first_last))
+    add("name", names[names.str.contains(" ", regex=False, na=False)])
     add("address", text(raw["address"]).str.lower(), 8)
     pcs, _ = postcode(raw["postcode"])
     add("postcode", pcs.str.lower())
@@ -59,8 +62,7 @@ def _document_text(path: Path) -> str:
 def scan_text(content: str, found: dict[str, set[str]]) -> list[str]:
     """Kinds of identifier found in ``content`` (never the values themselves)."""
     lowered = content.lower()
-    words = " " + re.sub(r"[^a-z ]", " ", lowered) + " "
-    words = re.sub(r"\s+", " ", words)
+    words = " " + (name_key(pd.Series([content])).iloc[0] or "") + " "  # same normalisation as the names
     digits = re.sub(r"\D", "", content)
     hits = []
     for kind, values in found.items():

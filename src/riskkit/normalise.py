@@ -84,8 +84,9 @@ def flags(series: pd.Series) -> pd.Series:
 
 
 def name_key(series: pd.Series) -> pd.Series:
-    """A comparison key for personal names: lower case, letters and spaces only."""
-    s = text(series).str.normalize("NFKD").str.encode("ascii", errors="ignore").str.decode("ascii")
-    s = s.str.lower().str.replace(r"[^a-z ]", " ", regex=True)
+    """A comparison key for personal names: lower case, accents dropped, letters of any script
+    and spaces only (so Zoë matches Zoe, and Arabic or Chinese names keep their letters)."""
+    s = text(series).str.normalize("NFKD").str.replace(r"\p{Mn}", "", regex=True)
+    s = s.str.lower().str.replace(r"[^\p{L} ]", " ", regex=True)
     s = s.str.replace(r"\s+", " ", regex=True).str.strip()
     return s.mask(s == "")

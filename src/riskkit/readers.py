@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ import pyarrow.csv as pacsv
 from riskkit.errors import ExtractError
 
 MAX_XLSX_UNCOMPRESSED = 1_000_000_000
+MAX_EXTRACT_BYTES = int(os.environ.get("RISKKIT_MAX_EXTRACT_BYTES", 1_500_000_000))
 MAX_XLSX_RATIO = 200
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -44,8 +46,13 @@ def read_any(path: Path, sheet: str | None = None, encoding: str | None = None,
     gets a clear message rather than a zip error."""
     if not path.is_file():
         raise ExtractError(f"{path}: extract file not found; check 'files' in the incident file.")
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         raise ExtractError(f"{path}: the file is empty (0 bytes); re-export the extract.")
+    if size > MAX_EXTRACT_BYTES:
+        raise ExtractError(f"{path}: {size / 1e9:.1f} GB is over the {MAX_EXTRACT_BYTES / 1e9:.1f} GB limit for one "
+                           "extract file; split it into several files listed in the incident, or raise "
+                           "RISKKIT_MAX_EXTRACT_BYTES if this machine has the memory (about 5x the file size).")
     with path.open("rb") as fh:
         head = fh.read(8)
     suffix = path.suffix.lower()
@@ -106,6 +113,9 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> RawTab
         except csv.Error:
             delimiter = ","
     header_line = next(csv.reader(io.StringIO(sample), delimiter=delimiter))
+    if header_line:
+        # A UTF-8 byte-order mark in front of Windows-1252 text decodes as these three characters.
+        header_line[0] = header_line[0].removeprefix("\ufeff").removeprefix("\u00ef\u00bb\u00bf")
     headers = _check_headers(path, header_line)
     bad: list[tuple[int, str]] = []
 

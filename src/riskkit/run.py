@@ -44,6 +44,21 @@ def output_lock(out_dir: Path) -> Iterator[None]:
         os.close(fd)
 
 
+MARKER = ".riskkit-output"
+
+
+def check_output_dir(out_dir: Path) -> None:
+    """Refuse to replace a folder riskkit did not make: publishing swaps the whole folder, and
+    ``--out ~`` must never cost anyone their home directory."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"{out_dir}: exists and is a file; choose a folder for --out.")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER).exists():
+        raise OutputError(f"{out_dir}: exists, is not empty and is not a riskkit output folder; choose a new "
+                          "or empty folder for --out.")
+    if out_dir == Path(out_dir.anchor) or out_dir == Path.home():
+        raise OutputError(f"{out_dir}: choose a dedicated folder for --out, not / or your home folder.")
+
+
 def _publish(staging: Path, out_dir: Path) -> None:
     """Swap the finished staging folder into place (two renames; the old folder goes last)."""
     old = None
@@ -76,20 +91,25 @@ def assess(incident: str | Path, out_dir: str | Path, model: str | Path | None =
     inc = load_incident(incident)  # fail fast, before starting a kernel
     load_model(model or (inc.resolve(inc.model) if inc.model else None))
     out_dir = Path(out_dir).resolve()
+    check_output_dir(out_dir)
     params = {"incident": str(Path(incident).resolve()), "output_dir": "", "model": str(Path(model).resolve()) if model else "",
               "now": now.isoformat() if now else ""}
     declared = set(pm.inspect_notebook(str(notebook)))
     check_names(params, declared)
 
     with output_lock(out_dir):
+        check_output_dir(out_dir)  # again under the lock: another run may have just published
         _clean_stale(out_dir)
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+        # IPC socket paths must be short and plain (ZeroMQ limits them to about 100 bytes), so the
+        # kernel's sockets and log live in their own owner-only temporary folder.
+        kernel_dir = Path(tempfile.mkdtemp(prefix="riskkit-kernel-"))
         try:
             params["output_dir"] = str(staging)
             executed = staging / "briefing.ipynb"
             # IPC sockets in the owner-only staging folder rather than TCP on localhost: the
             # kernel's traffic is the analysis of personal data.
-            km = _kernel_manager(staging)
+            km = _kernel_manager(kernel_dir)
             try:
                 pm.execute_notebook(str(notebook), str(executed), parameters=params, cwd=str(NOTEBOOKS_DIR),
                                     progress_bar=progress, log_output=False, kernel_name="python3", km=km)
@@ -100,29 +120,29 @@ def assess(incident: str | Path, out_dir: str | Path, model: str | Path | None =
             if "pdf" in formats:
                 render_pdf(staging / "briefing.html", staging / "briefing.pdf")
             summary = json.loads((staging / "summary.json").read_text())
-            for scratch in [staging / "kernel.log", *staging.glob("kernel-*")]:
-                scratch.unlink(missing_ok=True)
+            (staging / MARKER).write_text("riskkit output folder: replaced whole by the next run\n")
             os.chmod(staging, 0o755)  # noqa: S103 - leadership files readable; restricted/ stays 0700
             _publish(staging, out_dir)
             return summary
         finally:
+            shutil.rmtree(kernel_dir, ignore_errors=True)
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
 
 
-def _kernel_manager(staging: Path):  # noqa: ANN202 - jupyter_client type
+def _kernel_manager(folder: Path):  # noqa: ANN202 - jupyter_client type
     """A kernel on IPC sockets whose own log goes to a file, not the user's terminal: the
     terminal shows riskkit's progress bar and one-line errors, nothing else."""
     from jupyter_client.manager import AsyncKernelManager
 
     class QuietKernelManager(AsyncKernelManager):
         async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: object) -> None:
-            kw["stderr"] = open(staging / "kernel.log", "ab")  # noqa: SIM115 - lives as long as the kernel
+            kw["stderr"] = open(folder / "kernel.log", "ab")  # noqa: SIM115 - lives as long as the kernel
             await super()._async_launch_kernel(kernel_cmd, **kw)
 
         _launch_kernel = _async_launch_kernel
 
-    return QuietKernelManager(kernel_name="python3", transport="ipc", ip=str(staging / "kernel"))
+    return QuietKernelManager(kernel_name="python3", transport="ipc", ip=str(folder / "k"))
 
 
 def _notebook_failure(exc: Exception, executed: Path, out_dir: Path) -> RiskkitError:

@@ -1,0 +1,222 @@
+"""Hostile and broken input, crashes mid-run, concurrent runs and leaks (issue: hardening)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from riskkit.errors import RiskkitError
+from riskkit.incident import load_incident
+from riskkit.ingest import ingest
+from riskkit.leakcheck import scan_folder
+from tests.conftest import ASB, row, write_incident
+
+RISKKIT = str(Path(sys.executable).parent / "riskkit")
+NOW = "2026-10-10T09:00:00+01:00"
+HOSTILE_NAMES = [
+    "<script>alert('x')</script> Smith", "=HYPERLINK(\"http://evil.example\",\"click\")", "+44 Cmd", "-Dash Person",
+    "@Sum Person", "\tTab Person", "\rCarriage Person", "A" * 20_000 + " Long", "Ann\u202eeeL Override", "Жанна Müller 李",
+    "Bell\x07 Control\x1b[31m",
+]
+
+
+def _assess(incident: Path, out: Path, *extra: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([RISKKIT, "assess", str(incident), "--out", str(out), "--now", NOW, "--quiet", *extra],
+                          capture_output=True, text=True, timeout=300, **kw)
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hostile")
+    rows = [row(case=f"C{i}", name=name, address=f"<img src=x onerror=alert({i})> {i} Road", postcode="HP1 1AA")
+            for i, name in enumerate(HOSTILE_NAMES)]
+    rows.append(row(case="C99", name="=1+2 Quarantined", dob="31/02/1980"))
+    incident = write_incident(folder, rows, context=["criminal_allegation"])  # everyone High or above: all contacted
+    proc = _assess(incident, folder / "out")
+    assert proc.returncode == 0, proc.stderr
+    return incident, folder / "out"
+
+
+def test_hostile_text_renders_as_text_and_never_reaches_leadership(hostile_run):
+    incident, out = hostile_run
+    html = (out / "briefing.html").read_text()
+    assert "<script" not in html.lower() and "onerror" not in html and "HYPERLINK" not in html
+    assert scan_folder(out, incident) == []
+
+
+def test_hostile_text_is_inert_in_restricted_spreadsheets(hostile_run):
+    _, out = hostile_run
+    ws = openpyxl.load_workbook(out / "restricted" / "contact_list.xlsx").active
+    cells = [c for r in ws.iter_rows(min_row=2) for c in r if isinstance(c.value, str)]
+    assert cells and all(c.data_type == "s" for c in cells)
+    assert not any(c.value.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells)
+    for name in ("people.csv", "quarantine.csv"):
+        for line in (out / "restricted" / name).read_text().splitlines()[1:]:
+            for field in line.split(","):
+                assert not field.startswith(("=", "+", "@")), (name, field[:20])
+    assert "'=1+2 Quarantined" in (out / "restricted" / "quarantine.csv").read_text()
+
+
+def test_bom_plus_cp1252(incident_factory):
+    text = "Case,Role,Name,DOB,Address,Postcode,District\nC1,Victim,Zoë Brontë,01/02/1980,1 Rue,HP1 1AA,Dacorum\n"
+    path = incident_factory([row()])
+    (path.parent / "extract.csv").write_bytes(b"\xef\xbb\xbf" + text.encode("cp1252"))
+    data = ingest(load_incident(path))
+    assert data.records.loc[0, "full_name"] == "Zoë Brontë" and data.records.loc[0, "case_ref"] == "C1"
+
+
+def test_truncated_csv(incident_factory):
+    whole = "Case,Role,Name,DOB,Address,Postcode,District\nC1,Victim,A B,01/02/1980,1 Rd,HP1 1AA,Dacorum\nC2,Victim,C D,01/0"
+    path = incident_factory(whole)
+    data = ingest(load_incident(path))
+    assert data.rows_read == 2 and data.rows_quarantined == 1  # the cut row is kept, quarantined
+    (path.parent / "extract.csv").write_text(whole + '2/1980,"2 Rd')  # cut inside a quoted field
+    data = ingest(load_incident(path))
+    assert data.rows_read == 2 and data.rows_analysed == 1 and data.rows_quarantined == 1
+
+
+def test_two_gigabyte_file_is_refused_with_a_limit(incident_factory):
+    path = incident_factory([row()])
+    with open(path.parent / "extract.csv", "r+b") as fh:
+        fh.truncate(2 * 1024**3)  # sparse: costs no disk
+    with pytest.raises(RiskkitError, match="over the 1.5 GB limit"):
+        ingest(load_incident(path))
+
+
+def test_output_folder_that_riskkit_did_not_make_is_never_replaced(tmp_path):
+    precious = tmp_path / "documents"
+    precious.mkdir()
+    (precious / "thesis.docx").write_text("years of work")
+    proc = _assess(ASB, precious)
+    assert proc.returncode == 2 and "not a riskkit output folder" in proc.stderr
+    assert (precious / "thesis.docx").read_text() == "years of work"
+    (tmp_path / "file").write_text("x")
+    assert "is a file" in _assess(ASB, tmp_path / "file").stderr
+
+
+def test_odd_characters_in_output_path(tmp_path):
+    out = tmp_path / "out dir ünïcode; $(echo x) 'quote'"
+    proc = _assess(ASB, out)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((out / "summary.json").read_text())["cases"] == 61
+
+
+def test_errors_never_quote_personal_data(tmp_path):
+    secret_name, secret_pc = "Quentin Zabriskie-Pemberton", "HP2 7QZ"
+    rows = [row(name=secret_name, postcode=secret_pc, dob="99/99/1999")]
+    incident = write_incident(tmp_path, rows)
+    incident.write_text(incident.read_text().replace("'DOB'", "'Date of Birth'"))
+    proc = _assess(incident, tmp_path / "out")
+    assert proc.returncode == 2
+    incident.write_text(incident.read_text().replace("'Date of Birth'", "'DOB'").replace("data_context: []",
+                                                                                        "data_context: [bogus]"))
+    proc2 = _assess(incident, tmp_path / "out2")
+    assert proc2.returncode == 2
+    for text in (proc.stderr, proc.stdout, proc2.stderr, proc2.stdout):
+        assert secret_name.split()[1] not in text and secret_pc not in text and "99/99" not in text
+
+
+CSV_CHARS = st.sampled_from(list("abcXYZ019,;\t\"'\n\r =+-@é\u202e\x00\xff"))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.text(CSV_CHARS, max_size=300), raw=st.binary(max_size=64), use_raw=st.booleans())
+def test_fuzz_ingest_ends_in_analysis_or_one_clear_error(tmp_path_factory, body, raw, use_raw):
+    folder = tmp_path_factory.mktemp("fuzz")
+    cols = {"case_ref": "Case", "full_name": "Name", "date_of_birth": "DOB"}
+    content = raw if use_raw else ("Case,Name,DOB\n" + body).encode("utf-8", "surrogatepass")
+    incident = write_incident(folder, [], columns=cols)
+    (folder / "extract.csv").write_bytes(content)
+    try:
+        data = ingest(load_incident(incident))
+    except RiskkitError as exc:
+        assert "\n" not in str(exc) and str(exc)
+    else:
+        assert data.rows_read == data.rows_analysed + data.rows_quarantined
+
+
+YAML_TEXT = st.text(st.sampled_from(list("idtlecnrgmpsx:-[]{}&*!|> \n'\"0123456789_.")), max_size=200)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=YAML_TEXT, base=st.booleans())
+def test_fuzz_incident_parser(tmp_path_factory, text, base):
+    folder = tmp_path_factory.mktemp("yaml")
+    path = folder / "incident.yml"
+    path.write_text((ASB.read_text() if base else "") + text)
+    try:
+        load_incident(path)
+    except RiskkitError as exc:
+        assert "\n" not in str(exc)
+
+
+def _complete(out: Path) -> bool:
+    need = ["summary.json", "briefing.html", "briefing.ipynb", ".riskkit-output", "restricted/contact_list.xlsx",
+            "restricted/people.csv", "restricted/quarantine.csv"]
+    return all((out / n).is_file() and (out / n).stat().st_size > 0 for n in need)
+
+
+def _stable(summary: dict) -> dict:
+    return {k: v for k, v in summary.items() if k not in ("run_at",)}
+
+
+def test_sigkill_at_several_moments_then_rerun(tmp_path):
+    ref = tmp_path / "ref"
+    assert _assess(ASB, ref).returncode == 0
+    expected = _stable(json.loads((ref / "summary.json").read_text()))
+    out = tmp_path / "out"
+    for delay in (0.5, 2.0, 4.0, 6.5):
+        proc = subprocess.Popen([RISKKIT, "assess", str(ASB), "--out", str(out), "--now", NOW, "--quiet"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        # Either nothing was published or a complete earlier/later run is there: never a partial folder.
+        assert not out.exists() or _complete(out), f"partial output after SIGKILL at {delay}s"
+        visible = [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")]
+        assert set(visible) <= {"ref", "out"}
+        rerun = _assess(ASB, out)
+        assert rerun.returncode == 0, rerun.stderr
+        assert _complete(out) and _stable(json.loads((out / "summary.json").read_text())) == expected
+
+
+def test_two_runs_on_one_folder_lock(tmp_path):
+    out = tmp_path / "out"
+    args = [RISKKIT, "assess", str(ASB), "--out", str(out), "--now", NOW, "--quiet"]
+    first = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    second = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    first_err = first.communicate(timeout=300)[1]
+    assert first.returncode == 0, first_err
+    assert second.returncode == 2 and "another riskkit run is writing" in second.stderr
+    assert _complete(out)
+
+
+def test_check_output_cli_fails_on_a_leak(tmp_path, hostile_run):
+    incident, out = hostile_run
+    ok = subprocess.run([RISKKIT, "check-output", str(out), "--incident", str(incident)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    leaked = tmp_path / "leaked"
+    leaked.mkdir()
+    (leaked / "briefing.html").write_text("<p>Contact Zoë Müller at HP1 1AA</p>")
+    bad = subprocess.run([RISKKIT, "check-output", str(leaked), "--incident", str(incident)], capture_output=True, text=True)
+    assert bad.returncode == 1 and "postcode" in bad.stderr and "HP1 1AA" not in bad.stderr
+
+
+def test_yaml_is_only_safe_loaded():
+    src = (Path(__file__).resolve().parents[1] / "src" / "riskkit").rglob("*.py")
+    for path in src:
+        text = path.read_text()
+        assert "yaml.load(" not in text and "yaml.unsafe_load" not in text and "Loader=yaml.Loader" not in text, path
+    assert yaml.safe_load("a: 1") == {"a": 1}
