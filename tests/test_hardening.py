@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -195,7 +194,9 @@ def test_two_runs_on_one_folder_lock(tmp_path):
     out = tmp_path / "out"
     args = [RISKKIT, "assess", str(ASB), "--out", str(out), "--now", NOW, "--quiet"]
     first = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)
+    deadline = time.time() + 120
+    while not list(tmp_path.glob(".out.staging-*")) and time.time() < deadline:  # first run holds the lock
+        time.sleep(0.05)
     second = subprocess.run(args, capture_output=True, text=True, timeout=300)
     first_err = first.communicate(timeout=300)[1]
     assert first.returncode == 0, first_err

@@ -112,7 +112,11 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> RawTab
             delimiter = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|").delimiter
         except csv.Error:
             delimiter = ","
-    header_line = next(csv.reader(io.StringIO(sample), delimiter=delimiter))
+    try:
+        header_line = next(csv.reader(io.StringIO(sample.replace("\x00", "")), delimiter=delimiter))
+    except (csv.Error, StopIteration):
+        raise ExtractError(f"{path}: the header row cannot be read as CSV; check that this is a CSV export "
+                           "and set 'delimiter' for this file in the incident file.") from None
     if header_line:
         # A UTF-8 byte-order mark in front of Windows-1252 text decodes as these three characters.
         header_line[0] = header_line[0].removeprefix("\ufeff").removeprefix("\u00ef\u00bb\u00bf")
