@@ -6,7 +6,8 @@ calls ``analyse`` once and only presents what comes back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +17,9 @@ from riskkit import __version__, counts, districts, geography, people, risk
 from riskkit.decisions import Decisions, channels, decide
 from riskkit.incident import Incident, load_incident
 from riskkit.ingest import Ingested, ingest
+from riskkit.outputs import write_json
+from riskkit.parameters import BriefingParameters
+from riskkit.readers import PARTITION_BYTES
 
 
 @dataclass
@@ -33,28 +37,41 @@ class Analysis:
     decisions: Decisions
     run_at: datetime
     findings: list[dict] = field(default_factory=list)
+    scope: str | None = None  # district code when this is one district's view
+    whole: Analysis | None = None  # the whole incident, for context, when scoped
 
     @property
     def cases(self) -> int:
         return len(self.case_district)
 
+    @property
+    def scope_name(self) -> str | None:
+        return districts.name_of(pd.Series([self.scope])).iloc[0] if self.scope else None
+
+
+def _model_path(inc: Incident, model: str | Path | None) -> Path | None:
+    return Path(model) if model else (inc.resolve(inc.model) if inc.model else None)
+
+
+def _geography(inc: Incident, boundaries: str | Path | None) -> geography.Geography:
+    if boundaries:
+        return geography.load_boundaries(Path(boundaries), schematic=False)
+    if inc.boundaries:
+        b = inc.boundaries
+        return geography.load_boundaries(inc.resolve(b.path), b.code_column, b.name_column, b.schematic)
+    return geography.load_boundaries(None)
+
 
 def analyse(incident: str | Path | Incident, model: str | Path | None = None,
-            boundaries: str | Path | None = None, now: datetime | None = None) -> Analysis:
-    """Run the whole assessment in memory. ``model`` and ``boundaries`` override the incident's."""
+            boundaries: str | Path | None = None, now: datetime | None = None,
+            partition_bytes: int | None = PARTITION_BYTES) -> Analysis:
+    """Run the whole assessment. ``model`` and ``boundaries`` override the incident's; CSV
+    files larger than ``partition_bytes`` are read partition by partition."""
     inc = incident if isinstance(incident, Incident) else load_incident(incident)
-    model_path = Path(model) if model else (inc.resolve(inc.model) if inc.model else None)
-    mdl = risk.load_model(model_path)
-    data = ingest(inc)
+    mdl = risk.load_model(_model_path(inc, model))
+    data = ingest(inc, partition_bytes)
     records = data.records.copy()
-
-    if boundaries:
-        geo = geography.load_boundaries(Path(boundaries), schematic=False)
-    elif inc.boundaries:
-        b = inc.boundaries
-        geo = geography.load_boundaries(inc.resolve(b.path), b.code_column, b.name_column, b.schematic)
-    else:
-        geo = geography.load_boundaries(None)
+    geo = _geography(inc, boundaries)
     lookup = None
     if inc.postcode_lookup:
         p = inc.postcode_lookup
@@ -72,7 +89,13 @@ def analyse(incident: str | Path | Incident, model: str | Path | None = None,
     persons["district"] = districts.name_of(persons["district_code"]).replace({"unassigned": "Unassigned"})
     persons = persons.sort_values(["band_rank", "severity", "likelihood"], ascending=False, kind="stable")
     persons["priority"] = range(1, len(persons) + 1)
+    return _assemble(inc, mdl, data, records, persons, case_district, case_rule, assignment, geo, now)
 
+
+def _assemble(inc: Incident, mdl: risk.RiskModel, data: Ingested, records: pd.DataFrame, persons: pd.DataFrame,
+              case_district: pd.Series, case_rule: pd.Series, assignment: geography.Assignment,
+              geo: geography.Geography, now: datetime | None) -> Analysis:
+    """The cheap, derived parts: counts, decisions and findings (also used when loading)."""
     table = counts.per_district(records, persons, case_district)
     run_at = now or datetime.now(UTC)
     decisions = decide(persons, inc, mdl, data.rows_read, data.rows_quarantined, run_at)
@@ -104,7 +127,8 @@ def summary(a: Analysis) -> dict:
             entries.append({"lad_code": row["lad_code"], "district": row["district"], **_counts(row), "roles": roles})
     bands = a.people["band"].value_counts()
     d = a.decisions
-    return {
+    extra = {"scope": {"lad_code": a.scope, "district": a.scope_name}} if a.scope else {}
+    return {**extra,
         "incident_id": a.incident.id,
         "title": a.incident.title,
         "run_at": a.run_at.isoformat(),
@@ -128,3 +152,86 @@ def summary(a: Analysis) -> dict:
         "communicate_channels": d.channels,
         "data_quality": a.findings,
     }
+
+
+ARTEFACT_TABLES = ("records", "people", "cases", "quarantine", "conflicts")
+
+
+def save(a: Analysis, folder: str | Path) -> Path:
+    """Write the analysis as Parquet tables plus a small JSON, so that many briefings (one per
+    district, say) can be rendered without re-reading and re-scoring the extract.
+
+    The tables hold personal data: the folder is created owner-only.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    folder.chmod(0o700)
+    people_t = a.people.assign(band=a.people["band"].astype(str))
+    cases = pd.DataFrame({"case_ref": a.case_district.index, "lad_code": a.case_district.values,
+                          "rule": a.case_rule.reindex(a.case_district.index).values})
+    quarantine = a.ingested.quarantine.astype("string")
+    tables = {"records": a.records, "people": people_t, "cases": cases, "quarantine": quarantine,
+              "conflicts": a.assignment.conflicts.astype("string")}
+    for name, frame in tables.items():
+        frame.to_parquet(folder / f"{name}.parquet")
+        (folder / f"{name}.parquet").chmod(0o600)
+    meta = {"incident": str(a.incident.source), "model": str(a.model.source), "boundaries": a.geo.source,
+            "schematic": a.geo.schematic, "files": a.ingested.files, "findings": a.ingested.findings,
+            "mapped_fields": sorted(a.ingested.mapped_fields), "assignment": a.assignment.summary}
+    write_json(folder / "analysis.json", meta, mode=0o600)
+    return folder
+
+
+def load(folder: str | Path, now: datetime | None = None) -> Analysis:
+    """Read an analysis written by ``save``; the incident and model files are re-read (they
+    are small) and must not have changed, or the batch's input hash would differ."""
+    folder = Path(folder)
+    meta = json.loads((folder / "analysis.json").read_text())
+    inc = load_incident(meta["incident"])
+    mdl = risk.load_model(meta["model"])
+    tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in ARTEFACT_TABLES}
+    persons = tables["people"]
+    persons["band"] = pd.Categorical(persons["band"], categories=risk.BANDS, ordered=True)
+    cases = tables["cases"]
+    case_district = pd.Series(cases["lad_code"].values, index=pd.Index(cases["case_ref"].values), dtype="string")
+    case_rule = pd.Series(cases["rule"].values, index=case_district.index, dtype="string")
+    data = Ingested(records=tables["records"], quarantine=tables["quarantine"], files=meta["files"],
+                    findings=meta["findings"], mapped_fields=set(meta["mapped_fields"]))
+    records = tables["records"]
+    assignment = geography.Assignment(records["district_code"], records["assign_method"], tables["conflicts"],
+                                      meta["assignment"])
+    if meta["boundaries"].startswith("schematic"):
+        geo = geography.load_boundaries(None)
+    else:
+        geo = _geography(inc, None) if inc.boundaries else geography.load_boundaries(Path(meta["boundaries"]))
+    return _assemble(inc, mdl, data, records, persons, case_district, case_rule, assignment, geo, now)
+
+
+def scope(a: Analysis, district: str) -> Analysis:
+    """One district's view for a community safety partnership: its cases, the people who live
+    there and their contact list, with the whole incident kept for context. The regulator
+    decision stays the incident's: it is one breach."""
+    code = districts.code_for(district) or district
+    known = set(a.districts["lad_code"])
+    if code not in known:
+        from riskkit.errors import ParameterError
+
+        names = ", ".join(sorted(a.districts["district"]))
+        raise ParameterError(f"district '{district}' has no cases or people in this incident; choose one of {names}.")
+    persons = a.people[a.people["district_code"] == code]
+    records = a.records[a.records["person_id"].isin(persons.index)]
+    cases = a.case_district[a.case_district == code]
+    chosen = persons["channel"]
+    decisions = replace(a.decisions, communicate_count=int(chosen.notna().sum()),
+                        channels={k: int(v) for k, v in chosen.value_counts().items()})
+    return replace(a, records=records, people=persons, case_district=cases,
+                   case_rule=a.case_rule.reindex(cases.index), decisions=decisions, scope=code, whole=a)
+
+
+def for_briefing(params: BriefingParameters) -> Analysis:
+    """What the briefing notebook shows: a saved analysis or a fresh one, optionally one district."""
+    if params.analysis_dir:
+        a = load(params.analysis_dir, now=params.now)
+    else:
+        a = analyse(params.incident, model=params.model, now=params.now)
+    return scope(a, params.district) if params.district else a

@@ -77,8 +77,15 @@ def _verb(a: Analysis) -> str:
     }[e.channel]
 
 
-def headline_text(a: Analysis, district: str | None = None) -> str:
+def headline_text(a: Analysis) -> str:
     inc = a.incident
+    if a.whole is not None:
+        whole = a.whole
+        cases_part = f"{_n(a.cases)} {inc.case_noun} and " if whole.cases != len(whole.records) else ""
+        whole_cases = f"{_n(whole.cases)} {inc.case_noun} and " if whole.cases != len(whole.records) else ""
+        return (f"In {a.scope_name}, {cases_part}{_n(len(a.people))} {inc.subject_noun} who live there are affected, of "
+                f"{whole_cases}{_n(len(whole.people))} {inc.subject_noun} in the whole breach: "
+                f"{exposed_phrase(whole).lower()} {_verb(whole)}.")
     people, cases = len(a.people), a.cases
     text = f"{exposed_phrase(a)} of {_n(people)} {inc.subject_noun}"
     if cases != len(a.records):
@@ -87,8 +94,7 @@ def headline_text(a: Analysis, district: str | None = None) -> str:
     table = a.districts[a.districts.lad_code != districts.UNASSIGNED]
     if len(table):
         col = "cases" if cases != len(a.records) else "people"
-        top = table.sort_values(col, ascending=False).iloc[0] if district is None else \
-            table[table.district == district].iloc[0]
+        top = table.sort_values(col, ascending=False).iloc[0]
         noun = inc.case_noun if col == "cases" else inc.subject_noun
         text += f"; {_n(int(top[col]))} {noun} relate to {top['district']}"
     return text + "."
@@ -161,11 +167,15 @@ def district_map(a: Analysis) -> str:
     fig, ax = plt.subplots(figsize=(7.5, 6.5))
     shown.plot(column="value", cmap="Blues", linewidth=0.8, edgecolor="#333", ax=ax, legend=True,
                legend_kwds={"label": f"{col.capitalize()} per district", "shrink": 0.6})
+    if a.scope:
+        shown[shown.lad_code == a.scope].boundary.plot(ax=ax, color="#d9480f", linewidth=2.5)
     for row in shown.itertuples():
         pt = row.geometry.representative_point()
         ax.annotate(f"{row.district}\n{row.value}", (pt.x, pt.y), ha="center", va="center", fontsize=7,
                     bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.7})
     title = f"{col.capitalize()} by district"
+    if a.scope:
+        title += f"; {a.scope_name} outlined"
     if a.geo.schematic:
         title += " (schematic boundaries, not real district shapes)"
     ax.set_title(title, fontsize=10)

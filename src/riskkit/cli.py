@@ -90,8 +90,18 @@ def assess(
 def sample(
     out: Annotated[Path, typer.Option(help="Folder to write the sample incidents to.")] = SAMPLE_DIR,
     check: Annotated[bool, typer.Option(help="Only check that the files in --out match the generator.")] = False,
+    scale: Annotated[int | None, typer.Option(help="Instead, write one synthetic incident of N records to --out.")] = None,
 ) -> None:
-    """Regenerate the synthetic sample incidents deterministically."""
+    """Regenerate the synthetic sample incidents deterministically (or a scale incident)."""
+    if scale is not None:
+        from riskkit.scale import write_scale_incident
+
+        if scale < 1:
+            _fail("--scale must be a positive number of records.")
+        if out == SAMPLE_DIR:
+            _fail("--scale needs --out: a folder of its own (data/sample/ holds only the committed samples).")
+        typer.echo(f"wrote {write_scale_incident(out, scale, progress=True)}")
+        return
     from riskkit.sample import compare_samples, write_samples
 
     if check:
@@ -137,3 +147,26 @@ def boundaries_download(
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@app.command()
+def batch(
+    manifest: Annotated[Path, typer.Argument(help="Manifest YAML listing the runs.")],
+    workers: Annotated[int | None, typer.Option(help="Parallel worker processes (default: number of cores).")] = None,
+    force: Annotated[bool, typer.Option(help="Re-render even briefings whose inputs have not changed.")] = False,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.")] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+) -> None:
+    """Render many briefings: one per incident, or one per district of an incident."""
+    from riskkit.batch import run_batch
+
+    results, index = run_batch(manifest, workers, force, scheduler, progress=not quiet,
+                               log=lambda m: typer.echo(m, err=True))
+    failed = [r for r in results if r.status == "failed"]
+    counts = {s: sum(r.status == s for r in results) for s in ("ok", "unchanged", "failed")}
+    typer.echo(f"{len(results)} briefings: {counts['ok']} rendered, {counts['unchanged']} unchanged, "
+               f"{counts['failed']} failed; index: {index}")
+    for r in failed:
+        typer.echo(f"FAILED {r.name}: {r.reason}", err=True)
+    if failed:
+        raise typer.Exit(1)

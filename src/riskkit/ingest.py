@@ -16,7 +16,7 @@ from rapidfuzz import process
 from riskkit import normalise
 from riskkit.errors import ExtractError
 from riskkit.incident import CANONICAL_FIELDS, ExtractFile, Incident
-from riskkit.readers import RawTable, read_any
+from riskkit.readers import PARTITION_BYTES, RawTable, iter_any, read_any
 
 ROLES = ("victim", "alleged_perpetrator", "witness", "reporting_person", "staff", "other")
 MARKERS = ("vulnerable_adult", "child", "repeat_victim", "hate_related", "domestic_abuse")
@@ -183,19 +183,42 @@ def canonicalise(raw: pd.DataFrame, incident: Incident) -> tuple[pd.DataFrame, p
     return df, why.astype("string"), findings
 
 
-def ingest(incident: Incident) -> Ingested:
-    """Read, map, normalise and validate the extract; quarantine what cannot be analysed."""
-    raw, files, unparseable = read_extract(incident)
-    df, why, findings = canonicalise(raw, incident)
-    bad = why.fillna("") != ""
-    quarantine = pd.concat([
-        raw.loc[bad].assign(reasons=why[bad]),
-        unparseable,
-    ], ignore_index=True, sort=False)
-    records = df.loc[~bad].reset_index(drop=True)
+def ingest(incident: Incident, partition_bytes: int | None = PARTITION_BYTES) -> Ingested:
+    """Read, map, normalise and validate the extract; quarantine what cannot be analysed.
+
+    Each file is processed block by block (one block unless it is a CSV larger than
+    ``partition_bytes``): mapping, normalising and quarantining are row-local, so the result
+    is the same however the file is partitioned, and only canonical columns are kept.
+    """
+    parts, quarantined, files, findings = [], [], [], {}
+    for spec in incident.files:
+        path = incident.resolve(spec.path)
+        label = spec.path.as_posix()
+        rows_read = unparseable = 0
+        for raw in iter_any(path, spec.sheet, spec.encoding, spec.delimiter, partition_bytes):
+            mapped = _map_columns(raw, spec, label)
+            mapped["source_file"] = label
+            for canon in CANONICAL_FIELDS:
+                if canon not in mapped:
+                    mapped[canon] = pd.NA
+            df, why, found = canonicalise(mapped, incident)
+            bad = why.fillna("") != ""
+            parts.append(df.loc[~bad])
+            quarantined.append(mapped.loc[bad, [*spec.columns, "source_file", "source_row"]].assign(reasons=why[bad]))
+            if raw.bad_rows:
+                quarantined.append(pd.DataFrame({"source_file": label, "source_row": [r for r, _ in raw.bad_rows],
+                                                 "reasons": [w for _, w in raw.bad_rows]}))
+            for f in found:
+                findings[f["check"]] = findings.get(f["check"], 0) + f["count"]
+            rows_read += raw.rows_read
+            unparseable += len(raw.bad_rows)
+        files.append({"file": label, "rows_read": rows_read, "unparseable_rows": unparseable})
+    records = pd.concat(parts, ignore_index=True)
     records.insert(0, "record_id", range(len(records)))
     records = RECORD_SCHEMA.validate(records)
-    result = Ingested(records=records, quarantine=quarantine, files=files, findings=findings,
+    quarantine = pd.concat(quarantined, ignore_index=True, sort=False)
+    result = Ingested(records=records, quarantine=quarantine, files=files,
+                      findings=[{"check": k, "count": v} for k, v in findings.items()],
                       mapped_fields={c for spec in incident.files for c in spec.columns})
     if result.rows_read != result.rows_analysed + result.rows_quarantined:
         raise AssertionError(

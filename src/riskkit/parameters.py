@@ -20,6 +20,8 @@ class BriefingParameters:
     output_dir: Path | None
     model: Path | None
     now: datetime | None
+    analysis_dir: Path | None = None
+    district: str = ""
 
 
 def _text(name: str, value: object) -> str:
@@ -28,7 +30,8 @@ def _text(name: str, value: object) -> str:
     return value.strip()
 
 
-def validate(incident: object, output_dir: object = "", model: object = "", now: object = "") -> BriefingParameters:
+def validate(incident: object, output_dir: object = "", model: object = "", now: object = "",
+             analysis_dir: object = "", district: object = "") -> BriefingParameters:
     """Check every briefing parameter; one clear error for the first problem."""
     inc = Path(_text("incident", incident))
     if not inc.is_file():
@@ -45,7 +48,12 @@ def validate(incident: object, output_dir: object = "", model: object = "", now:
             raise ParameterError("parameter 'now': not an ISO 8601 time; use e.g. 2026-10-10T09:00:00+01:00.") from None
         if when.tzinfo is None:
             raise ParameterError("parameter 'now': needs a time zone, e.g. 2026-10-10T09:00:00+01:00.")
-    return BriefingParameters(inc, Path(out_text) if out_text else None, mdl, when)
+    saved = Path(_text("analysis_dir", analysis_dir)) if _text("analysis_dir", analysis_dir) else None
+    if saved is not None and not (saved / "analysis.json").is_file():
+        raise ParameterError(f"parameter 'analysis_dir': {saved} holds no saved analysis (analysis.json); "
+                             "leave it empty to analyse the incident.")
+    return BriefingParameters(inc, Path(out_text) if out_text else None, mdl, when, saved,
+                              _text("district", district))
 
 
 def check_names(given: dict, declared: set[str]) -> None:

@@ -26,3 +26,5 @@ DISTRICTS_CSV = PACKAGE_DATA / "districts.csv"
 TOWNS_CSV = PACKAGE_DATA / "towns.csv"
 
 RESTRICTED_SUBDIR = "restricted"
+OUTPUT_MARKER = ".riskkit-output"  # marks a folder riskkit made and may replace whole
+INPUTS_FILE = ".riskkit-inputs"  # content hash of a briefing's inputs, for skipping re-runs

@@ -12,6 +12,7 @@ import csv
 import io
 import os
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from riskkit.errors import ExtractError
 
 MAX_XLSX_UNCOMPRESSED = 1_000_000_000
 MAX_EXTRACT_BYTES = int(os.environ.get("RISKKIT_MAX_EXTRACT_BYTES", 1_500_000_000))
+PARTITION_BYTES = int(os.environ.get("RISKKIT_PARTITION_BYTES", 200_000_000))  # stream CSVs larger than this
+PARTITION_BLOCK_BYTES = int(os.environ.get("RISKKIT_PARTITION_BLOCK_BYTES", 64_000_000))
 MAX_XLSX_RATIO = 200
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -42,7 +45,18 @@ class RawTable:
 
 def read_any(path: Path, sheet: str | None = None, encoding: str | None = None,
              delimiter: str | None = None) -> RawTable:
-    """Dispatch on the file's content, not only its name: an ``.xlsx`` that is really a CSV
+    """The whole file as one table (see ``iter_any`` for the partitioned path)."""
+    blocks = list(iter_any(path, sheet, encoding, delimiter, partition_bytes=None))
+    return blocks[0] if len(blocks) == 1 else RawTable(pd.concat([b.frame for b in blocks], ignore_index=True),
+                                                       [r for b in blocks for r in b.bad_rows])
+
+
+def iter_any(path: Path, sheet: str | None = None, encoding: str | None = None, delimiter: str | None = None,
+             partition_bytes: int | None = PARTITION_BYTES) -> Iterator[RawTable]:
+    """A file as one or more blocks: CSV files larger than ``partition_bytes`` stream in blocks
+    of ``PARTITION_BLOCK_BYTES`` so the raw text never sits in memory whole.
+
+    Dispatch is on the file's content, not only its name: an ``.xlsx`` that is really a CSV
     gets a clear message rather than a zip error."""
     if not path.is_file():
         raise ExtractError(f"{path}: extract file not found; check 'files' in the incident file.")
@@ -63,13 +77,23 @@ def read_any(path: Path, sheet: str | None = None, encoding: str | None = None,
         if not head.startswith(_ZIP_MAGIC):
             raise ExtractError(f"{path}: named {suffix} but is not an Excel workbook (it looks like "
                                "text); rename it to .csv if it is a CSV export.")
-        return _read_xlsx(path, sheet)
+        yield _read_xlsx(path, sheet)
+        return
     if suffix == ".parquet":
-        return _read_parquet(path)
+        yield _read_parquet(path)
+        return
     if head.startswith(_ZIP_MAGIC) or head.startswith(_OLE_MAGIC):
         raise ExtractError(f"{path}: looks like a workbook or archive but is named {suffix or 'without an extension'}; "
                            "rename it to .xlsx or export it as CSV.")
-    return _read_csv(path, encoding, delimiter)
+    if partition_bytes is not None and size > partition_bytes:
+        blocks, rows = iter_csv(path, encoding, delimiter, PARTITION_BLOCK_BYTES), 0
+        for block in blocks:
+            rows += block.rows_read
+            yield block
+        if rows == 0:
+            raise ExtractError(f"{path}: has a header but no data rows; check that this is the right export.")
+        return
+    yield _read_csv(path, encoding, delimiter)
 
 
 def _check_headers(path: Path, headers: list[str]) -> list[str]:
@@ -97,7 +121,8 @@ def _detect_encoding(path: Path) -> str:
             return "cp1252"
 
 
-def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> RawTable:
+def _csv_setup(path: Path, encoding: str | None, delimiter: str | None) -> tuple[str, str, list[str]]:
+    """Encoding, delimiter and header of a CSV file, checked before any data row is parsed."""
     encoding = encoding or _detect_encoding(path)
     try:
         with path.open("r", encoding=encoding, newline="") as fh:
@@ -120,7 +145,14 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> RawTab
     if header_line:
         # A UTF-8 byte-order mark in front of Windows-1252 text decodes as these three characters.
         header_line[0] = header_line[0].removeprefix("\ufeff").removeprefix("\u00ef\u00bb\u00bf")
-    headers = _check_headers(path, header_line)
+    return encoding, delimiter, _check_headers(path, header_line)
+
+
+def iter_csv(path: Path, encoding: str | None = None, delimiter: str | None = None,
+             block_bytes: int = 1 << 26) -> Iterator[RawTable]:
+    """A CSV file as a stream of blocks of about ``block_bytes``, each with its rows numbered
+    as in the file and its unparseable rows kept: the partitioned path for large extracts."""
+    encoding, delimiter, headers = _csv_setup(path, encoding, delimiter)
     bad: list[tuple[int, str]] = []
 
     def on_bad(row: pacsv.InvalidRow) -> str:
@@ -130,28 +162,45 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> RawTab
         return "skip"
 
     try:
-        table = pacsv.read_csv(
+        reader = pacsv.open_csv(
             path,
             read_options=pacsv.ReadOptions(column_names=headers, skip_rows=1, encoding=encoding,
-                                           use_threads=False, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
-                                             invalid_row_handler=on_bad),
+                                           use_threads=False, block_size=block_bytes),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_bad),
             convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in headers},
-                                                 strings_can_be_null=False,
-                                                 quoted_strings_can_be_null=False),
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
+        next_row, seen_bad, emitted = 2, 0, False
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                break
+            new_bad = bad[seen_bad:]
+            seen_bad = len(bad)
+            frame = batch.to_pandas()
+            consumed = len(frame) + len(new_bad)
+            bad_numbers = {n for n, _ in new_bad}
+            frame["source_row"] = [r for r in range(next_row, next_row + consumed) if r not in bad_numbers][: len(frame)]
+            next_row += consumed
+            emitted = True
+            yield RawTable(frame, new_bad)
+        if bad[seen_bad:] or not emitted:
+            yield RawTable(pd.DataFrame({**{h: pd.Series([], dtype=str) for h in headers},
+                                         "source_row": pd.Series([], dtype=int)}), bad[seen_bad:])
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         kind = "encoding" if "utf" in str(exc).lower() else "CSV structure"
         raise ExtractError(f"{path}: cannot be parsed ({kind} problem); check the export settings "
                            "or set 'encoding'/'delimiter' for this file in the incident file.") from None
-    frame = table.to_pandas()
-    total = len(frame) + len(bad)
-    bad_numbers = {n for n, _ in bad}
-    rows = [r for r in range(2, total + 2) if r not in bad_numbers][: len(frame)]
-    frame["source_row"] = rows
-    if total == 0:
+
+
+def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> RawTable:
+    blocks = list(iter_csv(path, encoding, delimiter, block_bytes=1 << 30))
+    frame = pd.concat([b.frame for b in blocks], ignore_index=True)
+    table = RawTable(frame, [r for b in blocks for r in b.bad_rows])
+    if table.rows_read == 0:
         raise ExtractError(f"{path}: has a header but no data rows; check that this is the right export.")
-    return RawTable(frame, bad)
+    return table
 
 
 def _read_xlsx(path: Path, sheet: str | None) -> RawTable:

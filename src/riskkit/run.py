@@ -21,7 +21,7 @@ from riskkit.errors import NotebookError, OutputError, RiskkitError
 from riskkit.export import render_html, render_pdf
 from riskkit.incident import load_incident
 from riskkit.parameters import check_names
-from riskkit.paths import BRIEFING_NOTEBOOK, NOTEBOOKS_DIR
+from riskkit.paths import BRIEFING_NOTEBOOK, INPUTS_FILE, NOTEBOOKS_DIR, OUTPUT_MARKER
 from riskkit.risk import load_model
 
 FORMATS = {"html", "pdf"}
@@ -44,7 +44,7 @@ def output_lock(out_dir: Path) -> Iterator[None]:
         os.close(fd)
 
 
-MARKER = ".riskkit-output"
+MARKER = OUTPUT_MARKER
 
 
 def check_output_dir(out_dir: Path) -> None:
@@ -80,7 +80,8 @@ def _clean_stale(out_dir: Path) -> None:
 
 def assess(incident: str | Path, out_dir: str | Path, model: str | Path | None = None,
            formats: set[str] | None = None, now: datetime | None = None, progress: bool = True,
-           notebook: Path = BRIEFING_NOTEBOOK) -> dict:
+           notebook: Path = BRIEFING_NOTEBOOK, analysis_dir: Path | None = None, district: str = "",
+           inputs_hash: str | None = None) -> dict:
     """Assess one incident into ``out_dir``; returns the summary. Raises RiskkitError on failure."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -93,7 +94,8 @@ def assess(incident: str | Path, out_dir: str | Path, model: str | Path | None =
     out_dir = Path(out_dir).resolve()
     check_output_dir(out_dir)
     params = {"incident": str(Path(incident).resolve()), "output_dir": "", "model": str(Path(model).resolve()) if model else "",
-              "now": now.isoformat() if now else ""}
+              "now": now.isoformat() if now else "", "analysis_dir": str(Path(analysis_dir).resolve()) if analysis_dir else "",
+              "district": district}
     declared = set(pm.inspect_notebook(str(notebook)))
     check_names(params, declared)
 
@@ -121,6 +123,8 @@ def assess(incident: str | Path, out_dir: str | Path, model: str | Path | None =
                 render_pdf(staging / "briefing.html", staging / "briefing.pdf")
             summary = json.loads((staging / "summary.json").read_text())
             (staging / MARKER).write_text("riskkit output folder: replaced whole by the next run\n")
+            if inputs_hash:
+                (staging / INPUTS_FILE).write_text(inputs_hash + "\n")
             os.chmod(staging, 0o755)  # noqa: S103 - leadership files readable; restricted/ stays 0700
             _publish(staging, out_dir)
             return summary

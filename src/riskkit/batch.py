@@ -1,0 +1,317 @@
+"""``riskkit batch``: many briefings at once, in parallel, skipping what has not changed.
+
+A manifest lists runs; a run can expand into one briefing per district. The expensive part
+(reading, placing, resolving and scoring the extract) happens once per incident and is saved
+as Parquet; each district's briefing is then only a notebook render. Runs go to local worker
+processes or, with ``--scheduler``, to a Dask distributed cluster.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime
+from html import escape
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from riskkit import __version__
+from riskkit.errors import RiskkitError
+from riskkit.incident import load_incident
+from riskkit.outputs import atomic_write_text
+from riskkit.paths import BRIEFING_NOTEBOOK, DEFAULT_MODEL, INPUTS_FILE, PACKAGE_DIR, REPORTS_DIR
+from riskkit.paths import OUTPUT_MARKER as MARKER
+from riskkit.yamlio import describe_validation_error, load_yaml
+
+ANALYSIS_SUBDIR = ".analysis"
+
+
+class RunSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    incident: Path
+    out: Path | None = None
+    name: str | None = None
+    model: Path | None = None
+    district: str | None = None
+    per_district: bool = False
+    formats: list[str] = Field(default_factory=lambda: ["html"])
+    now: datetime | None = None
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    runs: list[RunSpec] = Field(min_length=1)
+    index: Path | None = None
+
+
+@dataclass
+class Job:
+    name: str
+    incident: str
+    out: str
+    model: str | None = None
+    district: str = ""
+    analysis_dir: str | None = None
+    formats: list[str] = field(default_factory=lambda: ["html"])
+    now: str | None = None
+    inputs_hash: str = ""
+
+
+@dataclass
+class Result:
+    name: str
+    out: str
+    status: str  # ok, unchanged, failed
+    reason: str = ""
+    summary: dict | None = None
+    seconds: float = 0.0
+
+
+def load_manifest(path: str | Path) -> tuple[Manifest, Path]:
+    """The manifest, with relative paths resolved from its own folder."""
+    path = Path(path)
+    data = load_yaml(path, RiskkitError)
+    try:
+        manifest = Manifest.model_validate(data)
+    except ValidationError as exc:
+        raise RiskkitError(describe_validation_error(path, exc) + " Fix these keys in the manifest.") from None
+    base = path.resolve().parent
+    for spec in manifest.runs:
+        spec.incident = spec.incident if spec.incident.is_absolute() else base / spec.incident
+        if spec.out is not None and not spec.out.is_absolute():
+            spec.out = base / spec.out
+        if spec.model is not None and not spec.model.is_absolute():
+            spec.model = base / spec.model
+    if manifest.index is not None and not manifest.index.is_absolute():
+        manifest.index = base / manifest.index
+    return manifest, base
+
+
+def _file_digest(h: hashlib._Hash, path: Path) -> None:
+    h.update(str(path.name).encode())
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+
+
+def code_version() -> str:
+    """riskkit's version plus a digest of its source, config and the briefing notebook, so a
+    code change re-renders even without a version bump."""
+    h = hashlib.sha256(__version__.encode())
+    for path in sorted([*PACKAGE_DIR.rglob("*.py"), *PACKAGE_DIR.rglob("*.yml"), *PACKAGE_DIR.rglob("*.j2"),
+                        *PACKAGE_DIR.rglob("*.csv"), BRIEFING_NOTEBOOK]):
+        _file_digest(h, path)
+    return h.hexdigest()
+
+
+def inputs_hash(spec: RunSpec, code: str) -> str:
+    """Content hash of everything a briefing depends on: extract files, incident file, model
+    file, boundaries and postcode lookup, and the code version."""
+    inc = load_incident(spec.incident)
+    h = hashlib.sha256(code.encode())
+    _file_digest(h, spec.incident)
+    model = spec.model or (inc.resolve(inc.model) if inc.model else DEFAULT_MODEL)
+    files = [inc.resolve(f.path) for f in inc.files] + [model]
+    if inc.boundaries:
+        files.append(inc.resolve(inc.boundaries.path))
+    if inc.postcode_lookup:
+        files.append(inc.resolve(inc.postcode_lookup.path))
+    for path in files:
+        if path.is_file():
+            _file_digest(h, path)
+    h.update(json.dumps([spec.formats, spec.now.isoformat() if spec.now else None]).encode())
+    return h.hexdigest()
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "district"
+
+
+def _unchanged(out: Path, digest: str) -> bool:
+    marker = out / INPUTS_FILE
+    return (out / MARKER).exists() and (out / "summary.json").exists() and (out / "briefing.html").exists() \
+        and marker.exists() and marker.read_text().strip() == digest
+
+
+def expand(manifest: Manifest, force: bool = False, log: Callable[[str], None] = print) -> tuple[list[Job], list[Result]]:
+    """Turn the manifest into render jobs; per-district runs analyse once here (unless their
+    saved analysis is current). Runs that cannot even start become failed results."""
+    code = code_version()
+    jobs: list[Job] = []
+    failed: list[Result] = []
+    for i, spec in enumerate(manifest.runs, start=1):
+        name = spec.name or f"run {i}"
+        try:
+            inc = load_incident(spec.incident)
+            name = spec.name or inc.id + (f"/{spec.district}" if spec.district else "")
+            out = spec.out or REPORTS_DIR / inc.id
+            digest = inputs_hash(spec, code)
+            common = {"incident": str(spec.incident), "model": str(spec.model) if spec.model else None,
+                      "formats": spec.formats, "now": spec.now.isoformat() if spec.now else None}
+            if not spec.per_district:
+                jobs.append(Job(name=name, out=str(out), district=spec.district or "",
+                                inputs_hash=digest + (spec.district or ""), **common))
+                continue
+            artefact = out / ANALYSIS_SUBDIR
+            stamp = artefact / "inputs.sha256"
+            if force or not stamp.exists() or stamp.read_text().strip() != digest:
+                from riskkit.analysis import analyse, save
+
+                log(f"analysing {name} once for its per-district briefings")
+                out.mkdir(parents=True, exist_ok=True)
+                save(analyse(spec.incident, model=spec.model, now=spec.now), artefact)
+                stamp.write_text(digest + "\n")
+            import pandas as pd
+
+            codes = pd.read_parquet(artefact / "people.parquet", columns=["district_code"])["district_code"]
+            cases = pd.read_parquet(artefact / "cases.parquet", columns=["lad_code"])["lad_code"]
+            from riskkit.districts import UNASSIGNED, name_of
+
+            wanted = sorted((set(codes) | set(cases)) - {UNASSIGNED})
+            for district_code in wanted:
+                label = name_of(pd.Series([district_code])).iloc[0]
+                jobs.append(Job(name=f"{inc.id}/{label}", out=str(out / _slug(label)), district=district_code,
+                                analysis_dir=str(artefact), inputs_hash=digest + district_code, **common))
+        except RiskkitError as exc:
+            failed.append(Result(name, str(spec.out or ""), "failed", str(exc)))
+    return jobs, failed
+
+
+def run_job(job: Job, force: bool = False) -> Result:
+    """One briefing; never raises, so one failure cannot stop the batch."""
+    from riskkit.run import assess
+
+    start = time.perf_counter()
+    out = Path(job.out)
+    if not force and _unchanged(out, job.inputs_hash):
+        return Result(job.name, job.out, "unchanged", summary=json.loads((out / "summary.json").read_text()),
+                      seconds=time.perf_counter() - start)
+    try:
+        summary = assess(job.incident, out, model=job.model, formats=set(job.formats),
+                         now=datetime.fromisoformat(job.now) if job.now else None, progress=False,
+                         analysis_dir=Path(job.analysis_dir) if job.analysis_dir else None, district=job.district,
+                         inputs_hash=job.inputs_hash)
+        return Result(job.name, job.out, "ok", summary=summary, seconds=time.perf_counter() - start)
+    except RiskkitError as exc:
+        return Result(job.name, job.out, "failed", str(exc), seconds=time.perf_counter() - start)
+    except Exception as exc:  # a bug in one run must not stop the others; never echo its text
+        return Result(job.name, job.out, "failed", f"internal error ({type(exc).__name__})",
+                      seconds=time.perf_counter() - start)
+
+
+def execute(jobs: list[Job], workers: int, force: bool = False, scheduler: str | None = None,
+            progress: bool = True) -> list[Result]:
+    """Run jobs on local worker processes or a Dask cluster, with one overall progress bar."""
+    from tqdm.auto import tqdm
+
+    results: list[Result] = []
+    if not force:  # unchanged briefings are settled here, without starting a worker
+        todo = []
+        for job in jobs:
+            if _unchanged(Path(job.out), job.inputs_hash):
+                summary = json.loads((Path(job.out) / "summary.json").read_text())
+                results.append(Result(job.name, job.out, "unchanged", summary=summary))
+            else:
+                todo.append(job)
+    else:
+        todo = jobs
+    bar = tqdm(total=len(jobs), initial=len(results), desc="briefings", unit="run", disable=not progress)
+    try:
+        for result in _dispatch(todo, workers, force, scheduler):
+            results.append(result)
+            bar.update(1)
+    finally:
+        bar.close()
+    order = {j.name: i for i, j in enumerate(jobs)}
+    return sorted(results, key=lambda r: order.get(r.name, 0))
+
+
+def _dispatch(jobs: list[Job], workers: int, force: bool, scheduler: str | None) -> Iterable[Result]:
+    if not jobs:
+        return
+    if scheduler:
+        try:
+            from distributed import Client
+            from distributed import as_completed as dask_completed
+        except ImportError:
+            raise RiskkitError("--scheduler needs dask.distributed: pip install 'dask[distributed]'.") from None
+        try:
+            client = Client(scheduler, timeout="20s")
+        except OSError as exc:
+            raise RiskkitError(f"cannot reach the Dask scheduler at {scheduler} ({type(exc).__name__}); "
+                               "check the address or run without --scheduler.") from None
+        with client:
+            futures = [client.submit(run_job, job, force, pure=False) for job in jobs]
+            for future in dask_completed(futures):
+                yield future.result()
+        return
+    import multiprocessing
+
+    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(run_job, job, force) for job in jobs]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def write_index(results: list[Result], index: Path) -> Path:
+    """A self-contained index of every briefing in the batch: status, headline figures, deadline."""
+    rows = []
+    for r in results:
+        s = r.summary or {}
+        reg = s.get("regulator", {})
+        bands = s.get("risk_bands", {})
+        link = ""
+        briefing = Path(r.out) / "briefing.html"
+        if r.status != "failed" and briefing.exists():
+            rel = Path(_relpath(briefing, index.parent))
+            link = f'<a href="{escape(rel.as_posix())}">{escape(r.name)}</a>'
+        cells = [link or escape(r.name), escape(r.status + (f": {r.reason}" if r.reason else "")),
+                 escape(f"{s['cases']:,}" if "cases" in s else ""), escape(f"{s['people']:,}" if "people" in s else ""),
+                 escape(str(bands.get("Very high", ""))), escape(str(bands.get("High", ""))),
+                 escape(("notify" if reg.get("notify") else "record only") if reg else ""),
+                 escape(str(reg.get("deadline", "")))]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    ok = sum(r.status != "failed" for r in results)
+    page = f"""<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>riskkit briefings</title><style>body{{font-family:Arial,sans-serif;margin:1rem}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #bbb;padding:.2rem .5rem;text-align:left}}th{{background:#eef2f7}}</style></head><body>
+<h1>Briefings</h1><p>{ok} of {len(results)} briefings available. Generated {escape(_now_text())}.
+Counts only: no personal data.</p>
+<table><thead><tr><th>Briefing</th><th>Status</th><th>Cases</th><th>People</th><th>Very high</th><th>High</th>
+<th>Regulator</th><th>Deadline</th></tr></thead><tbody>{''.join(rows)}</tbody></table></body></html>
+"""
+    return atomic_write_text(index, page)
+
+
+def _now_text() -> str:
+    return datetime.now().astimezone().strftime("%d %b %Y %H:%M %Z")
+
+
+def _relpath(path: Path, start: Path) -> str:
+    import os
+
+    return os.path.relpath(path, start)
+
+
+def run_batch(manifest_path: str | Path, workers: int | None = None, force: bool = False,
+              scheduler: str | None = None, progress: bool = True,
+              log: Callable[[str], None] = print) -> tuple[list[Result], Path]:
+    """Expand, execute and index a batch; returns the results and the index path."""
+    import os
+
+    manifest, _ = load_manifest(manifest_path)
+    jobs, failed = expand(manifest, force, log)
+    results = failed + execute(jobs, workers or os.cpu_count() or 1, force, scheduler, progress)
+    index = manifest.index or REPORTS_DIR / "index.html"
+    write_index(results, index)
+    return results, index
+
+
+__all__ = ["Job", "Result", "expand", "execute", "load_manifest", "run_batch", "run_job", "write_index"]

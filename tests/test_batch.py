@@ -1,0 +1,140 @@
+"""Batch runs, per-district briefings, skipping unchanged inputs, Dask, and the partitioned path."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from riskkit import readers
+from riskkit.analysis import analyse, summary
+from riskkit.batch import run_batch
+from riskkit.leakcheck import scan_folder
+from riskkit.scale import write_scale_incident
+from tests.conftest import ASB, STAFF
+
+RISKKIT = str(Path(sys.executable).parent / "riskkit")
+NOW = "2026-10-10T09:00:00+01:00"
+
+
+def _manifest(folder: Path) -> Path:
+    (folder / "broken").mkdir()
+    (folder / "broken" / "incident.yml").write_text(ASB.read_text().replace("path: asb_case_list.csv", "path: gone.csv"))
+    manifest = folder / "manifest.yml"
+    manifest.write_text(f"""index: {folder}/index.html
+runs:
+  - incident: {ASB}
+    out: asb-districts
+    per_district: true
+    now: {NOW}
+  - incident: {STAFF}
+    out: staff
+    now: {NOW}
+  - incident: broken/incident.yml
+    out: broken-out
+    now: {NOW}
+""")
+    return manifest
+
+
+@pytest.fixture(scope="module")
+def batch_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("batch")
+    manifest = _manifest(folder)
+    proc = subprocess.run([RISKKIT, "batch", str(manifest), "--workers", "2", "--quiet"], capture_output=True,
+                          text=True, timeout=900)
+    return folder, manifest, proc
+
+
+def test_batch_runs_all_and_reports_the_failure(batch_run):
+    folder, _, proc = batch_run
+    assert proc.returncode == 1  # one run failed
+    assert "12 briefings: 11 rendered, 0 unchanged, 1 failed" in proc.stdout
+    failures = [line for line in proc.stderr.splitlines() if line.startswith("FAILED")]
+    assert len(failures) == 1 and "gone.csv" in failures[0] and "extract file not found" in failures[0]
+    assert (folder / "broken-out.failed.ipynb").exists()  # the annotated notebook is kept
+
+
+def test_per_district_briefings_show_only_their_district(batch_run):
+    folder, _, _ = batch_run
+    whole = summary(analyse(ASB))
+    districts = sorted(p.name for p in (folder / "asb-districts").iterdir() if not p.name.startswith("."))
+    assert len(districts) == 10 and "dacorum" in districts
+    s = json.loads((folder / "asb-districts" / "dacorum" / "summary.json").read_text())
+    assert s["scope"]["district"] == "Dacorum" and s["cases"] == 9
+    assert sum(json.loads((folder / "asb-districts" / d / "summary.json").read_text())["cases"] for d in districts) \
+        == whole["cases"] - whole["unassigned"]["cases"]
+    html = (folder / "asb-districts" / "dacorum" / "briefing.html").read_text()
+    assert "In Dacorum, 9 anti-social behaviour cases and 19 people who live there" in html
+    contacts = folder / "asb-districts" / "dacorum" / "restricted" / "contact_list.xlsx"
+    import openpyxl
+
+    rows = list(openpyxl.load_workbook(contacts).active.iter_rows(min_row=2, values_only=True))
+    assert rows and all(r[10] == "Dacorum" for r in rows)  # the district column
+    assert scan_folder(folder / "asb-districts" / "dacorum", ASB) == []
+
+
+def test_index_lists_every_briefing_without_personal_data(batch_run):
+    folder, _, _ = batch_run
+    index = (folder / "index.html").read_text()
+    assert index.count("<tr>") == 1 + 12 and "failed" in index and 'href="asb-districts/dacorum/briefing.html"' in index
+    assert "http" not in index.replace('http-equiv', '')
+
+
+def test_unchanged_rerun_skips_and_force_rerenders(batch_run):
+    folder, manifest, _ = batch_run
+    results, _ = run_batch(manifest, workers=2, progress=False, log=lambda m: None)
+    assert {r.status for r in results if "broken" not in r.out} == {"unchanged"}
+    incident_text = STAFF.read_text()
+    changed = folder / "staff-incident.yml"
+    changed.write_text(incident_text.replace("duration_hours: 363", "duration_hours: 364").replace(
+        "path: ", f"path: {STAFF.parent}/"))
+    manifest.write_text(manifest.read_text().replace(str(STAFF), str(changed)))
+    results, _ = run_batch(manifest, workers=2, progress=False, log=lambda m: None)
+    status = {Path(r.out).name: r.status for r in results}
+    assert status["staff"] == "ok" and status["dacorum"] == "unchanged"
+
+
+def test_batch_on_a_dask_cluster(tmp_path):
+    from distributed import LocalCluster
+
+    manifest = tmp_path / "m.yml"
+    manifest.write_text(f"runs:\n  - incident: {ASB}\n    out: a\n    now: {NOW}\n  - incident: {ASB}\n    out: b\n"
+                        f"    district: Watford\n    now: {NOW}\nindex: {tmp_path}/index.html\n")
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        results, index = run_batch(manifest, scheduler=cluster.scheduler_address, progress=False, log=lambda m: None)
+    assert [r.status for r in results] == ["ok", "ok"]
+    assert json.loads((tmp_path / "b" / "summary.json").read_text())["scope"]["district"] == "Watford"
+    assert index.exists()
+
+
+def test_unreachable_scheduler_is_one_clear_error(tmp_path):
+    manifest = tmp_path / "m.yml"
+    manifest.write_text(f"runs:\n  - incident: {ASB}\n    out: a\n")
+    proc = subprocess.run([RISKKIT, "batch", str(manifest), "--scheduler", "tcp://127.0.0.1:9", "--quiet"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "cannot reach the Dask scheduler" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_partitioned_and_in_memory_paths_agree(tmp_path, monkeypatch):
+    incident = write_scale_incident(tmp_path, 20_000, seed=3)
+    now = datetime.fromisoformat(NOW)
+    whole = analyse(incident, now=now, partition_bytes=None)
+    monkeypatch.setattr(readers, "PARTITION_BLOCK_BYTES", 100_000)  # about 30 partitions
+    parts = analyse(incident, now=now, partition_bytes=1)
+    assert summary(whole) == summary(parts)
+    cols = ["severity", "band", "district_code", "records"]
+    assert whole.people[cols].sort_index().equals(parts.people[cols].sort_index())
+
+
+def test_scale_sample_is_streamed_and_realistic(tmp_path):
+    incident = write_scale_incident(tmp_path, 3_000, seed=1, chunk_size=700)
+    s = summary(analyse(incident))
+    assert s["subject_records"] == 3_000 and s["rows_quarantined"] == 0
+    assert 1_150 < s["cases"] < 1_300 and s["people"] < 3_000  # about 2.4 per case, some repeated people
+    counties = {d["lad_code"][:3] for d in s["districts"]}
+    assert {"E06", "E07"} <= counties and len(s["districts"]) >= 15
