@@ -105,6 +105,78 @@ def bench_analysis(n: int) -> list[tuple[str, float, float, str]]:
     return rows
 
 
+def _analysis_child(n: int) -> None:
+    """In a fresh process: generate n records, time the pyarrow read and the full analysis."""
+    import json as _json
+
+    from riskkit.analysis import analyse
+    from riskkit.scale import write_scale_incident
+
+    with tempfile.TemporaryDirectory() as tmp:
+        incident = write_scale_incident(tmp, n)
+        t_read, _ = timed(lambda: pd.read_csv(Path(tmp) / "extract.csv", engine="pyarrow", dtype=str), repeat=2)
+        t_analyse, a = timed(lambda: analyse(incident))
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(_json.dumps({"read": t_read, "analyse": t_analyse, "peak_mb": peak, "people": len(a.people),
+                           "cases": a.cases}))
+
+
+def bench_scale(sizes: list[int]) -> list[tuple[str, float, float, str]]:
+    import json as _json
+    import subprocess
+
+    rows = []
+    for n in sizes:
+        out = subprocess.run([sys.executable, __file__, "--child-analysis", str(n)], capture_output=True, text=True,
+                             check=True)
+        r = _json.loads(out.stdout.strip().splitlines()[-1])
+        rows.append((f"full analysis (ingest, districts, people, scoring, counts), {n:,} records (issue 6, goal ≤ 3x)",
+                     r["analyse"], r["read"], f"{r['cases']:,} cases, {r['people']:,} people; peak RSS {r['peak_mb']:,.0f} MB"))
+    return rows
+
+
+def bench_batch() -> list[tuple[str, float, float, str]]:
+    """20 per-district briefings on 2 workers against 20 floor runs on 2 workers; then a re-run."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    import nbformat
+
+    from riskkit.batch import run_batch
+    from riskkit.scale import write_scale_incident
+
+    with tempfile.TemporaryDirectory() as tmp:
+        incident = write_scale_incident(Path(tmp) / "incident", 20_000, seed=5)
+        manifest = Path(tmp) / "manifest.yml"
+        manifest.write_text(f"runs:\n  - incident: {incident}\n    out: {tmp}/out\n    per_district: true\n"
+                            f"index: {tmp}/index.html\n")
+        floor_nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+            "import pandas, geopandas, matplotlib, riskkit.briefing, riskkit.analysis, riskkit.restricted")])
+        floor_nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        src = Path(tmp) / "floor.ipynb"
+        nbformat.write(floor_nb, src)
+
+        def floors():
+            with ProcessPoolExecutor(max_workers=2) as pool:
+                list(pool.map(_floor_run, [(str(src), f"{tmp}/floor-{i}.ipynb") for i in range(20)]))
+
+        t_floor, _ = timed(floors)
+        t_batch, (results, _) = timed(lambda: run_batch(manifest, workers=2, progress=False, log=lambda m: None))
+        n = sum(r.status == "ok" for r in results)
+        t_again, (again, _) = timed(lambda: run_batch(manifest, workers=2, progress=False, log=lambda m: None))
+    return [(f"{n} per-district briefings on 2 workers, analysed once (issue 6, goal ≤ 1.2x)", t_batch, t_floor,
+             "floor: 20 imports-only notebook runs + HTML export on 2 workers"),
+            ("second run of the unchanged batch (issue 6, goal < 5% of the first)", t_again, t_batch,
+             f"{sum(r.status == 'unchanged' for r in again)} unchanged")]
+
+
+def _floor_run(paths: tuple[str, str]) -> None:
+    import papermill as pm
+    from nbconvert import HTMLExporter
+
+    pm.execute_notebook(paths[0], paths[1], progress_bar=False, kernel_name="python3")
+    HTMLExporter(template_name="basic", exclude_input=True).from_filename(paths[1])
+
+
 def bench_briefing() -> list[tuple[str, float, float, str]]:
     import nbformat
     import papermill as pm
@@ -133,19 +205,25 @@ def bench_briefing() -> list[tuple[str, float, float, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--sizes", default="60000,1000000", help="record counts for the full-analysis rows")
     parser.add_argument("--skip-briefing", action="store_true")
+    parser.add_argument("--child-analysis", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child_analysis:
+        return _analysis_child(args.child_analysis)
     rows = bench_analysis(args.records)
+    rows += bench_scale([int(x) for x in args.sizes.split(",") if x])
     if not args.skip_briefing:
-        rows += bench_briefing()
+        rows += bench_briefing() + bench_batch()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     lines = ["| benchmark | time (s) | baseline (s) | ratio | note |", "|---|---:|---:|---:|---|"]
     for name, t, base, note in rows:
         lines.append(f"| {name} | {t:.2f} | {base:.2f} | {t / base:.2f}x | {note} |")
     header = (f"# riskkit benchmarks\n\nMachine: {platform.machine()}, {os.cpu_count()} cores, Python "
               f"{platform.python_version()}, {platform.platform()}. Baseline for the analysis rows: pandas "
-              f"`read_csv(engine='pyarrow')` of the same CSV, measured in the same run (best of 2). Peak RSS "
-              f"{peak_mb:,.0f} MB. Generated by `python benchmarks/run.py --records {args.records}`.\n\n")
+              f"`read_csv(engine='pyarrow')` of the same CSV, measured in the same run (best of 2). Peak RSS of the "
+              f"main process {peak_mb:,.0f} MB. Generated by `python benchmarks/run.py --records {args.records} "
+              f"--sizes {args.sizes}`.\n\n")
     text = header + "\n".join(lines) + "\n"
     print(text)
     (ROOT / "benchmarks" / "results.md").write_text(text)

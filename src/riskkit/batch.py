@@ -19,7 +19,7 @@ from datetime import datetime
 from html import escape
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from riskkit import __version__
 from riskkit.errors import RiskkitError
@@ -27,7 +27,7 @@ from riskkit.incident import load_incident
 from riskkit.outputs import atomic_write_text
 from riskkit.paths import BRIEFING_NOTEBOOK, DEFAULT_MODEL, INPUTS_FILE, PACKAGE_DIR, REPORTS_DIR
 from riskkit.paths import OUTPUT_MARKER as MARKER
-from riskkit.yamlio import describe_validation_error, load_yaml
+from riskkit.yamlio import load_validated
 
 ANALYSIS_SUBDIR = ".analysis"
 
@@ -76,11 +76,7 @@ class Result:
 def load_manifest(path: str | Path) -> tuple[Manifest, Path]:
     """The manifest, with relative paths resolved from its own folder."""
     path = Path(path)
-    data = load_yaml(path, RiskkitError)
-    try:
-        manifest = Manifest.model_validate(data)
-    except ValidationError as exc:
-        raise RiskkitError(describe_validation_error(path, exc) + " Fix these keys in the manifest.") from None
+    manifest = load_validated(path, Manifest, RiskkitError, "the manifest")
     base = path.resolve().parent
     for spec in manifest.runs:
         spec.incident = spec.incident if spec.incident.is_absolute() else base / spec.incident

@@ -12,10 +12,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from riskkit.errors import IncidentError
-from riskkit.yamlio import describe_validation_error, load_yaml
+from riskkit.yamlio import load_validated
 
 CANONICAL_FIELDS = (
     "case_ref", "case_district", "role", "full_name", "first_name", "last_name", "date_of_birth",
@@ -154,10 +154,6 @@ class Incident(_Strict):
 def load_incident(path: str | Path) -> Incident:
     """Read and validate an incident file; every problem is reported with its key path."""
     path = Path(path)
-    data = load_yaml(path, IncidentError)
-    try:
-        incident = Incident.model_validate(data)
-    except ValidationError as exc:
-        raise IncidentError(describe_validation_error(path, exc) + " Fix these keys and re-run.") from None
+    incident = load_validated(path, Incident, IncidentError, "the incident file")
     incident.source = path.resolve()
     return incident

@@ -16,6 +16,10 @@ _INVISIBLE = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u2
 
 # The Royal Mail format: outward code (area letters, district digits, optional letter)
 # and inward code (sector digit, two unit letters from a restricted alphabet).
+# Whitespace as literal characters (not \\s): pandas sends \\s to Python's re one value at a
+# time, but a literal class to Arrow's RE2 kernel.
+_SPACES = "[ \t\n\r\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
+
 POSTCODE_RE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][ABD-HJLNP-UW-Z]{2})$")
 POSTCODE_PATTERN = r"^[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][ABD-HJLNP-UW-Z]{2}$"
 
@@ -29,8 +33,10 @@ def text(series: pd.Series) -> pd.Series:
     Empty strings become missing so that "present" always means "has content".
     """
     s = series.astype("string[pyarrow]")  # Arrow compute kernels, not a Python call per value
-    s = s.str.normalize("NFC").str.replace(_INVISIBLE, "", regex=True)
-    s = s.str.replace(r"\s+", " ", regex=True).str.strip()
+    # Patterns go in as strings, not compiled objects: pandas hands strings to Arrow's RE2
+    # kernels, but falls back to a Python call per value for a compiled pattern.
+    s = s.str.normalize("NFC").str.replace(_INVISIBLE.pattern, "", regex=True)
+    s = s.str.replace(_SPACES, " ", regex=True).str.strip()
     return s.mask(s == "")
 
 
@@ -39,7 +45,7 @@ def postcode(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     values that were present but are not a valid postcode (they become missing)."""
     raw = text(series)
     compact = raw.str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
-    parts = compact.str.extract(POSTCODE_RE)
+    parts = compact.str.extract(POSTCODE_RE.pattern)
     formatted = (parts[0] + " " + parts[1]).astype("string")
     invalid = raw.notna() & formatted.isna()
     return formatted, invalid
@@ -88,5 +94,5 @@ def name_key(series: pd.Series) -> pd.Series:
     and spaces only (so Zoë matches Zoe, and Arabic or Chinese names keep their letters)."""
     s = text(series).str.normalize("NFKD").str.replace(r"\p{Mn}", "", regex=True)
     s = s.str.lower().str.replace(r"[^\p{L} ]", " ", regex=True)
-    s = s.str.replace(r"\s+", " ", regex=True).str.strip()
+    s = s.str.replace(_SPACES, " ", regex=True).str.strip()
     return s.mask(s == "")

@@ -142,10 +142,15 @@ def person_table(records: pd.DataFrame) -> pd.DataFrame:
 
     home = home_districts(records["person_id"], records["district_code"])
     grouped = records.groupby("person_id", sort=True)
+    # Roles as "victim;witness": one column per role, joined column-wise (no call per person).
+    held = records.groupby(["person_id", "role"]).size().unstack(fill_value=0).gt(0)
+    roles = pd.Series("", index=held.index, dtype="string")
+    for role in sorted(held.columns):
+        roles = roles + held[role].map({True: role + ";", False: ""}).astype("string")
     people = pd.DataFrame({
         "records": grouped.size(),
         "cases": grouped["case_ref"].nunique(),
-        "roles": grouped["role"].agg(lambda r: ";".join(sorted(set(r)))),
+        "roles": roles.str.removesuffix(";"),
     })
     people["district_code"] = home.reindex(people.index).fillna("unassigned").astype("string")
     return people

@@ -12,12 +12,12 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from riskkit.errors import ModelError
 from riskkit.incident import Incident
 from riskkit.paths import DEFAULT_MODEL
-from riskkit.yamlio import describe_validation_error, load_yaml
+from riskkit.yamlio import load_validated
 
 BANDS = ("Low", "Medium", "High", "Very high")
 Category = Literal["simple", "behavioural", "financial", "sensitive"]
@@ -121,11 +121,7 @@ class RiskModel(_Strict):
 def load_model(path: str | Path | None = None) -> RiskModel:
     """The default model, or a user's copy; validated with every problem's key path."""
     path = Path(path) if path else DEFAULT_MODEL
-    data = load_yaml(path, ModelError)
-    try:
-        model = RiskModel.model_validate(data)
-    except ValidationError as exc:
-        raise ModelError(describe_validation_error(path, exc) + " Fix these keys in the model file.") from None
+    model = load_validated(path, RiskModel, ModelError, "the model file")
     model.source = path.resolve()
     return model
 

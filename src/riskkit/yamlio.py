@@ -8,7 +8,7 @@ exponentially once something walks the loaded structure.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -45,6 +45,21 @@ def load_yaml(path: Path, error: type[RiskkitError] = RiskkitError) -> dict[str,
     if not isinstance(data, dict):
         raise error(f"{path}: expected a YAML mapping of keys to values at the top level.")
     return data
+
+
+M = TypeVar("M")
+
+
+def load_validated(path: Path, schema: type[M], error: type[RiskkitError], what: str) -> M:
+    """Load a YAML file and validate it against a pydantic ``schema``; every problem is
+    reported on one line with its key path, and ``what`` says which file to fix."""
+    from pydantic import ValidationError
+
+    data = load_yaml(Path(path), error)
+    try:
+        return schema.model_validate(data)  # type: ignore[attr-defined]
+    except ValidationError as exc:
+        raise error(describe_validation_error(path, exc) + f" Fix these keys in {what}.") from None
 
 
 def describe_validation_error(path: Path, exc: Any) -> str:
