@@ -218,7 +218,8 @@ def main() -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     lines = ["| benchmark | time (s) | baseline (s) | ratio | note |", "|---|---:|---:|---:|---|"]
     for name, t, base, note in rows:
-        lines.append(f"| {name} | {t:.2f} | {base:.2f} | {t / base:.2f}x | {note} |")
+        ratio = f"{t / base:.3f}x" if t / base < 0.1 else f"{t / base:.2f}x"
+        lines.append(f"| {name} | {t:.2f} | {base:.2f} | {ratio} | {note} |")
     header = (f"# riskkit benchmarks\n\nMachine: {platform.machine()}, {os.cpu_count()} cores, Python "
               f"{platform.python_version()}, {platform.platform()}. Baseline for the analysis rows: pandas "
               f"`read_csv(engine='pyarrow')` of the same CSV, measured in the same run (best of 2). Peak RSS of the "
