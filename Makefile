@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.riskkit-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install chromium briefing test lint bench sample audit lock clean
+.PHONY: help install chromium postgres briefing test lint bench sample audit lock clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -16,13 +16,19 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP) chromium ## Create .venv and install riskkit, its dev tools and Chromium
+install: $(STAMP) chromium postgres ## Create .venv and install riskkit, its dev tools, Chromium and PostgreSQL
 
 chromium: ## Install Debian's Chromium (browser test, PDF output); needs root or sudo
 	@if [ -x /usr/bin/chromium ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "Chromium is missing: install Debian's 'chromium' package"; exit 1; fi
+
+postgres: ## Install Debian's PostgreSQL server (the register tests start a throwaway cluster); needs root or sudo
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else echo "PostgreSQL is missing: install Debian's 'postgresql' package"; exit 1; fi
 
 briefing: $(STAMP) ## Assess the sample ASB incident into reports/asb_publication/
 	$(BIN)/riskkit assess data/sample/asb_publication/incident.yml --out reports/asb_publication

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import textwrap
 from datetime import UTC
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("RISKKIT_PSEUDONYM_KEY", "riskkit-test-key")
+# Assessments made by the tests go to a throwaway register, never the user's own.
+os.environ.setdefault("RISKKIT_REGISTER", str(Path(tempfile.mkdtemp(prefix="riskkit-test-register-")) / "register.sqlite"))
 
 ROOT = Path(__file__).resolve().parents[1]
 ASB = ROOT / "data" / "sample" / "asb_publication" / "incident.yml"

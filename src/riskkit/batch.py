@@ -21,11 +21,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from riskkit import __version__
 from riskkit.errors import RiskkitError
+from riskkit.hashing import code_version, input_hashes
 from riskkit.incident import load_incident
 from riskkit.outputs import atomic_write_text
-from riskkit.paths import BRIEFING_NOTEBOOK, DEFAULT_MODEL, INPUTS_FILE, PACKAGE_DIR, REPORTS_DIR
+from riskkit.paths import INPUTS_FILE, REPORTS_DIR
 from riskkit.paths import OUTPUT_MARKER as MARKER
 from riskkit.yamlio import load_validated
 
@@ -89,40 +89,12 @@ def load_manifest(path: str | Path) -> tuple[Manifest, Path]:
     return manifest, base
 
 
-def _file_digest(h: hashlib._Hash, path: Path) -> None:
-    h.update(str(path.name).encode())
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-
-
-def code_version() -> str:
-    """riskkit's version plus a digest of its source, config and the briefing notebook, so a
-    code change re-renders even without a version bump."""
-    h = hashlib.sha256(__version__.encode())
-    for path in sorted([*PACKAGE_DIR.rglob("*.py"), *PACKAGE_DIR.rglob("*.yml"), *PACKAGE_DIR.rglob("*.j2"),
-                        *PACKAGE_DIR.rglob("*.csv"), BRIEFING_NOTEBOOK]):
-        _file_digest(h, path)
-    return h.hexdigest()
-
-
 def inputs_hash(spec: RunSpec, code: str) -> str:
     """Content hash of everything a briefing depends on: extract files, incident file, model
     file, boundaries and postcode lookup, and the code version."""
-    inc = load_incident(spec.incident)
-    h = hashlib.sha256(code.encode())
-    _file_digest(h, spec.incident)
-    model = spec.model or (inc.resolve(inc.model) if inc.model else DEFAULT_MODEL)
-    files = [inc.resolve(f.path) for f in inc.files] + [model]
-    if inc.boundaries:
-        files.append(inc.resolve(inc.boundaries.path))
-    if inc.postcode_lookup:
-        files.append(inc.resolve(inc.postcode_lookup.path))
-    for path in files:
-        if path.is_file():
-            _file_digest(h, path)
-    h.update(json.dumps([spec.formats, spec.now.isoformat() if spec.now else None]).encode())
-    return h.hexdigest()
+    hashes = input_hashes(load_incident(spec.incident), spec.model)
+    payload = [code, sorted(hashes.items()), spec.formats, spec.now.isoformat() if spec.now else None]
+    return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
 
 
 def _slug(text: str) -> str:

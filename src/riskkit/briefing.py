@@ -283,3 +283,29 @@ def method_notes(a: Analysis) -> HTML:
             "<p>See docs/methodology.md for every scale and its limits. Personal data are only in the restricted "
             "outputs; this briefing holds counts and pseudonymous ids only.</p>")
     return _section("Method notes", body)
+
+
+def register_section(a: Analysis, register: str | None) -> HTML:
+    """Proposed against decided, by whom and when, from the breach register, with its head hash."""
+    if not register:
+        return HTML("")
+    from riskkit.register import Register, state
+
+    reg = Register(register)
+    s = state(reg.events(a.incident.id))
+    d = a.decisions
+    rows = [("Regulator", "notify" if d.notify else "record only",
+             s.regulator.payload["decision"] if s.regulator else "not yet decided",
+             s.regulator.actor if s.regulator else "", s.regulator.recorded_at[:16] if s.regulator else ""),
+            ("People", f"contact {d.communicate_count:,}", s.people.payload["decision"] if s.people else "not yet decided",
+             s.people.actor if s.people else "", s.people.recorded_at[:16] if s.people else "")]
+    if s.first_filing:
+        p = s.first_filing.payload
+        rows.append(("Filed with the regulator", "", f"{p['reference']} at {p['filed_at'][:16]}" +
+                     (f" ({p['hours_late']:g} hours late)" if p.get("late") else " (within 72 hours)"),
+                     s.first_filing.actor, s.first_filing.recorded_at[:16]))
+    frame = pd.DataFrame(rows, columns=["Decision", "Proposed by the model", "Decided", "By", "When (UTC)"])
+    body = (_table(frame) + f"<p class=\"rk-note\">Breach register head (SHA-256): <code>{escape(reg.head())}</code>; "
+            f"{s.assessments} assessment(s) recorded for this incident. Keep a copy of this hash elsewhere: "
+            "<code>riskkit register verify</code> checks the chain.</p>")
+    return _section("Decisions recorded", body)

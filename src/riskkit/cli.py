@@ -59,8 +59,11 @@ def assess(
     format: Annotated[str, typer.Option("--format", help="Comma-separated: html, pdf.")] = "html",  # noqa: A002
     now: Annotated[str | None, typer.Option(help="ISO time to count the deadline to (default: now).")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    analyst: Annotated[str | None, typer.Option(help="Who ran the assessment (default: the OS user).")] = None,
+    register: Annotated[str | None, typer.Option(help="Breach register: SQLite path or database URL "
+                                                      "(default: $RISKKIT_REGISTER, else ~/.local/share/riskkit).")] = None,
 ) -> None:
-    """Assess one incident: briefing.html, summary.json and restricted/ outputs."""
+    """Assess one incident: briefing.html, summary.json and restricted/ outputs; record it in the register."""
     from riskkit.decisions import time_left_words
     from riskkit.incident import load_incident
     from riskkit.run import assess as run_assess
@@ -74,7 +77,13 @@ def assess(
     inc = load_incident(incident)
     out_dir = out or REPORTS_DIR / inc.id
     formats = {f.strip().lower() for f in format.split(",") if f.strip()}
-    s = run_assess(incident, out_dir, model=model, formats=formats, now=when, progress=not quiet)
+    from riskkit.register import Register, assessment_payload, resolve_url
+
+    url = resolve_url(register)
+    reg = Register(url)  # opened (and migrated) before the run: a bad URL fails fast
+    passable = url if "@" not in url else ""  # never a password into papermill's parameters
+    s = run_assess(incident, out_dir, model=model, formats=formats, now=when, progress=not quiet, register=passable)
+    event = reg.append(inc.id, "assessment", assessment_payload(s, inc, model), analyst)
     reg = s["regulator"]
     typer.echo(f"Briefing: {out_dir / 'briefing.html'}")
     typer.echo(f"  {s['cases']:,} cases, {s['subject_records']:,} subject records, {s['people']:,} people; "
@@ -84,6 +93,7 @@ def assess(
     typer.echo(f"  regulator ({reg['law']}): {verdict}; deadline {reg['deadline']} "
                f"({time_left_words(reg['hours_left'])})")
     typer.echo(f"  people to contact: {s['communicate']:,}; restricted outputs in {out_dir / 'restricted'}")
+    typer.echo(f"  breach register: event {event.seq} recorded; head {event.hash}")
 
 
 @app.command()
@@ -145,10 +155,6 @@ def boundaries_download(
     typer.echo(f"wrote {n} district boundaries to {out}")
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
-
-
 @app.command()
 def batch(
     manifest: Annotated[Path, typer.Argument(help="Manifest YAML listing the runs.")],
@@ -170,3 +176,138 @@ def batch(
         typer.echo(f"FAILED {r.name}: {r.reason}", err=True)
     if failed:
         raise typer.Exit(1)
+
+
+register_app = typer.Typer(no_args_is_help=True, help="The breach register: list, show, verify, export.")
+app.add_typer(register_app, name="register")
+RegisterOpt = Annotated[str | None, typer.Option("--register", help="SQLite path or database URL.")]
+
+
+def _parse_time(value: str | None, flag: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"{flag}: not an ISO 8601 time; use e.g. 2026-10-11T16:00:00+01:00.")
+    return None
+
+
+@app.command()
+def decide(
+    incident: Annotated[Path, typer.Argument(help="The incident.yml the decision is about.")],
+    regulator: Annotated[str | None, typer.Option(help="notify or no-notify.")] = None,
+    people: Annotated[str | None, typer.Option(help="tell or no-tell.")] = None,
+    exemption: Annotated[str | None, typer.Option(help="unintelligible, later_measures or disproportionate_effort.")] = None,
+    restriction: Annotated[bool, typer.Option(help="An s.68(7) restriction on what people are told.")] = False,
+    reason: Annotated[str | None, typer.Option(help="Why (required for no-notify, no-tell, exemptions, restrictions).")] = None,
+    filed_at: Annotated[str | None, typer.Option(help="When the report was filed with the regulator (ISO time).")] = None,
+    reference: Annotated[str | None, typer.Option(help="The regulator's case reference.")] = None,
+    advice: Annotated[str | None, typer.Option(help="Advice received (no personal data).")] = None,
+    dpo_view: Annotated[str | None, typer.Option(help="The DPO's view (no personal data).")] = None,
+    became_aware: Annotated[str | None, typer.Option(help="Corrected time of becoming aware (ISO time).")] = None,
+    justification: Annotated[str | None, typer.Option(help="Why became_aware is corrected.")] = None,
+    close: Annotated[bool, typer.Option(help="Close the incident (with --reason).")] = False,
+    by: Annotated[str | None, typer.Option(help="Who decided (default: the OS user).")] = None,
+    register: RegisterOpt = None,
+) -> None:
+    """Record people's decisions about an incident in the breach register."""
+    from riskkit.incident import load_incident
+    from riskkit.leakcheck import identifiers, scan_text
+    from riskkit.register import Register, decision_payloads, record_decisions
+
+    inc = load_incident(incident)
+    events = decision_payloads(regulator, people, exemption, restriction, reason, _parse_time(filed_at, "--filed-at"),
+                               reference, advice, dpo_view, _parse_time(became_aware, "--became-aware"), justification, close)
+    text = " ".join(str(v) for _, p in events for v in p.values())
+    try:
+        leaks = scan_text(text, identifiers(incident))
+    except RiskkitError:
+        leaks = []  # the extract is not readable here; the check is a courtesy, not a gate
+    if leaks:
+        _fail(f"the decision text contains personal data from the extract ({', '.join(leaks)}); the register must "
+              "hold none: refer to people by pseudonymous id.")
+    for e in record_decisions(Register(register), inc.id, events, by):
+        typer.echo(f"recorded event {e.seq}: {e.kind} for {inc.id} by {e.actor}")
+
+
+@register_app.command("list")
+def register_list(register: RegisterOpt = None) -> None:
+    """Incidents with their deadline status: due in N hours, overdue, filed, closed."""
+    from riskkit.register import Register, state
+
+    reg = Register(register)
+    events = reg.events()
+    ids = sorted({e.incident_id for e in events})
+    if not ids:
+        typer.echo("the register is empty")
+    for incident_id in ids:
+        s = state([e for e in events if e.incident_id == incident_id])
+        deadline = s.deadline.isoformat() if s.deadline else "-"
+        typer.echo(f"{incident_id}\t{s.status()}\tdeadline {deadline}\t{s.assessments} assessment(s)")
+
+
+@register_app.command("show")
+def register_show(incident_id: Annotated[str, typer.Argument(help="Incident id.")], register: RegisterOpt = None) -> None:
+    """An incident's history, oldest first."""
+    import json as _json
+
+    from riskkit.register import Register
+
+    events = Register(register).events(incident_id)
+    if not events:
+        _fail(f"no events for incident '{incident_id}'; see 'riskkit register list'.")
+    for e in events:
+        typer.echo(f"{e.seq}\t{e.recorded_at}\t{e.kind}\t{e.actor}\t{_json.dumps(e.payload, ensure_ascii=False)}")
+
+
+@register_app.command("verify")
+def register_verify(register: RegisterOpt = None) -> None:
+    """Check the hash chain; name the first broken link."""
+    from riskkit.register import Register
+
+    reg = Register(register)
+    n, broken = reg.verify()
+    if broken:
+        _fail(f"the register's chain is broken: {broken} (of {n} events).", 1)
+    typer.echo(f"chain intact: {n} events; head {reg.head()}")
+
+
+@register_app.command("export")
+def register_export(out: Annotated[Path, typer.Option(help="Folder for breach_log.csv and .xlsx.")] = Path("."),
+                    register: RegisterOpt = None) -> None:
+    """The breach log as CSV and XLSX (cells protected from formula injection)."""
+    import json as _json
+
+    import pandas as pd
+
+    from riskkit.outputs import write_restricted_csv, write_restricted_xlsx
+    from riskkit.register import Register
+
+    events = Register(register).events()
+    frame = pd.DataFrame([{"seq": e.seq, "incident_id": e.incident_id, "kind": e.kind, "recorded_at": e.recorded_at,
+                           "actor": e.actor, "details": _json.dumps(e.payload, ensure_ascii=False), "hash": e.hash}
+                          for e in events], columns=["seq", "incident_id", "kind", "recorded_at", "actor", "details", "hash"])
+    out.mkdir(parents=True, exist_ok=True)
+    write_restricted_csv(out / "breach_log.csv", frame)
+    write_restricted_xlsx(out / "breach_log.xlsx", {"Breach log": frame})
+    typer.echo(f"wrote {len(frame)} events to {out / 'breach_log.csv'} and {out / 'breach_log.xlsx'}")
+
+
+@app.command("ico-form")
+def ico_form(
+    incident: Annotated[Path, typer.Argument(help="The incident.yml.")],
+    out: Annotated[Path, typer.Option(help="Folder for ico_form.md and ico_form.json.")] = Path("."),
+    model: Annotated[Path | None, typer.Option(help="Risk model YAML.")] = None,
+    register: RegisterOpt = None,
+) -> None:
+    """The ICO breach report's fields, pre-filled from the assessment (no personal data)."""
+    from riskkit import ico
+    from riskkit.analysis import analyse
+    from riskkit.incident import load_incident
+    from riskkit.register import Register, state
+
+    inc = load_incident(incident)
+    a = analyse(inc, model=model)
+    md, js = ico.write(a, out, state(Register(register).events(inc.id)))
+    typer.echo(f"wrote {md} and {js}")

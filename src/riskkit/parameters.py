@@ -22,6 +22,7 @@ class BriefingParameters:
     now: datetime | None
     analysis_dir: Path | None = None
     district: str = ""
+    register: str = ""
 
 
 def _text(name: str, value: object) -> str:
@@ -31,7 +32,7 @@ def _text(name: str, value: object) -> str:
 
 
 def validate(incident: object, output_dir: object = "", model: object = "", now: object = "",
-             analysis_dir: object = "", district: object = "") -> BriefingParameters:
+             analysis_dir: object = "", district: object = "", register: object = "") -> BriefingParameters:
     """Check every briefing parameter; one clear error for the first problem."""
     inc = Path(_text("incident", incident))
     if not inc.is_file():
@@ -52,8 +53,12 @@ def validate(incident: object, output_dir: object = "", model: object = "", now:
     if saved is not None and not (saved / "analysis.json").is_file():
         raise ParameterError(f"parameter 'analysis_dir': {saved} holds no saved analysis (analysis.json); "
                              "leave it empty to analyse the incident.")
+    reg = _text("register", register)
+    if "://" in reg and "@" in reg.split("://", 1)[1].split("/", 1)[0] and ":" in reg.split("://", 1)[1].split("@", 1)[0]:
+        raise ParameterError("parameter 'register': the URL holds a password, and papermill writes parameters into "
+                             "the output notebook; use PGPASSWORD or ~/.pgpass instead.")
     return BriefingParameters(inc, Path(out_text) if out_text else None, mdl, when, saved,
-                              _text("district", district))
+                              _text("district", district), reg)
 
 
 def check_names(given: dict, declared: set[str]) -> None:

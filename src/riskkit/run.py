@@ -81,7 +81,7 @@ def _clean_stale(out_dir: Path) -> None:
 def assess(incident: str | Path, out_dir: str | Path, model: str | Path | None = None,
            formats: set[str] | None = None, now: datetime | None = None, progress: bool = True,
            notebook: Path = BRIEFING_NOTEBOOK, analysis_dir: Path | None = None, district: str = "",
-           inputs_hash: str | None = None) -> dict:
+           inputs_hash: str | None = None, register: str = "") -> dict:
     """Assess one incident into ``out_dir``; returns the summary. Raises RiskkitError on failure."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -95,7 +95,7 @@ def assess(incident: str | Path, out_dir: str | Path, model: str | Path | None =
     check_output_dir(out_dir)
     params = {"incident": str(Path(incident).resolve()), "output_dir": "", "model": str(Path(model).resolve()) if model else "",
               "now": now.isoformat() if now else "", "analysis_dir": str(Path(analysis_dir).resolve()) if analysis_dir else "",
-              "district": district}
+              "district": district, "register": register}
     declared = set(pm.inspect_notebook(str(notebook)))
     check_names(params, declared)
 

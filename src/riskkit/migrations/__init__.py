@@ -1,0 +1,1 @@
+"""Alembic migrations for the breach register (run automatically when a register is opened)."""

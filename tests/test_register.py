@@ -1,0 +1,229 @@
+"""The breach register on SQLite and on a real PostgreSQL server the suite starts itself."""
+
+from __future__ import annotations
+
+import glob
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from riskkit.register import Register, RegisterError, decision_payloads, record_decisions, state
+from tests.conftest import ASB
+
+RISKKIT = str(Path(sys.executable).parent / "riskkit")
+
+
+def _pg_bin(name: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    if not found:
+        pytest.fail("PostgreSQL server binaries are missing: 'make install' installs Debian's postgresql package")
+    return found[-1]
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throwaway cluster in a temporary folder, on a Unix socket there; removed afterwards."""
+    base = Path(tempfile.mkdtemp(prefix="riskkit-pg-"))
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_user:
+        shutil.chown(base, "postgres", "postgres")
+    with socket.socket() as s:  # a free port number names the socket file
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = base / "data"
+    subprocess.run([*as_user, _pg_bin("initdb"), "-D", str(data), "-A", "trust", "-U", "riskkit", "--no-sync"],
+                   check=True, capture_output=True)
+    subprocess.run([*as_user, _pg_bin("pg_ctl"), "-D", str(data), "-w", "-l", str(base / "log"), "-o",
+                    f"-k {base} -p {port} -c listen_addresses='' -c fsync=off", "start"], check=True, capture_output=True)
+    yield f"postgresql+psycopg://riskkit@/postgres?host={base}&port={port}"
+    subprocess.run([*as_user, _pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'register.sqlite'}"
+    pg = request.getfixturevalue("postgres_url")
+    engine = sa.create_engine(pg)
+    with engine.begin() as conn:  # a clean schema for each test
+        conn.execute(sa.text("DROP TABLE IF EXISTS events, alembic_version CASCADE"))
+        conn.execute(sa.text("DROP FUNCTION IF EXISTS riskkit_events_append_only() CASCADE"))
+    engine.dispose()
+    return pg
+
+
+def test_chain_verifies_and_the_database_refuses_edits(url):
+    reg = Register(url)
+    for i in range(5):
+        reg.append("inc-a", "note", {"i": i}, "tester")
+    assert reg.verify() == (5, None)
+    assert reg.head() == reg.events()[-1].hash
+    for statement in ("UPDATE events SET actor = 'someone else'", "DELETE FROM events"):
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), reg.engine.begin() as conn:
+            conn.execute(sa.text(statement))
+    assert len(reg.events()) == 5
+
+
+def test_an_event_edited_directly_is_caught(url):
+    reg = Register(url)
+    for i in range(4):
+        reg.append("inc-a", "note", {"i": i}, "tester")
+    with reg.engine.begin() as conn:  # an attacker with database rights drops the guard first
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("ALTER TABLE events DISABLE TRIGGER events_no_update"))
+        else:
+            conn.execute(sa.text("DROP TRIGGER events_no_update"))
+        conn.execute(sa.text("UPDATE events SET payload = '{\"i\": 99}' WHERE seq = 3"))
+    n, broken = reg.verify()
+    assert n == 4 and broken == "event 3 was altered after it was recorded"
+    proc = subprocess.run([RISKKIT, "register", "verify", "--register", url], capture_output=True, text=True)
+    assert proc.returncode == 1 and "event 3 was altered" in proc.stderr
+
+
+def _writer(url: str, who: str, n: int) -> None:
+    reg = Register(url)
+    for i in range(n):
+        reg.append("inc-c", "note", {"who": who, "i": i}, who)
+
+
+def test_two_writers_at_once_lose_nothing(url):
+    Register(url)  # migrate first
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(url, f"w{k}", 25)) for k in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=300)
+        assert p.exitcode == 0
+    reg = Register(url)
+    events = reg.events()
+    assert [e.seq for e in events] == list(range(1, 51))
+    assert sorted((e.payload["who"], e.payload["i"]) for e in events) == sorted((f"w{k}", i) for k in range(2) for i in range(25))
+    assert reg.verify() == (50, None)
+
+
+def test_a_writer_killed_mid_append_leaves_the_register_consistent(url):
+    Register(url)
+    ctx = multiprocessing.get_context("spawn")
+    for delay in (0.8, 1.5):
+        p = ctx.Process(target=_writer, args=(url, "doomed", 100_000))
+        p.start()
+        time.sleep(delay)
+        os.kill(p.pid, signal.SIGKILL)
+        p.join()
+    reg = Register(url)
+    n, broken = reg.verify()
+    assert broken is None and n > 0
+    reg.append("inc-c", "note", {"after": True}, "survivor")
+    assert reg.verify() == (n + 1, None)
+
+
+def test_migrations_on_an_empty_and_an_older_register(url):
+    from alembic import command
+    from alembic.config import Config
+
+    from riskkit.paths import PACKAGE_DIR
+
+    engine = sa.create_engine(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(PACKAGE_DIR / "migrations"))
+    with engine.begin() as conn:  # a register as version 0001 made it: no append-only guard yet
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    old = Register.__new__(Register)
+    old.url, old.engine = url, engine
+    Register.append(old, "inc-old", "note", {"kept": True}, "old-version")
+    reg = Register(url)  # opening upgrades to head
+    assert reg.events()[0].payload == {"kept": True} and reg.verify() == (1, None)
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"), reg.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM events"))
+    with reg.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+
+
+@pytest.mark.parametrize("kwargs,needle", [
+    ({"regulator": "no-notify"}, "not to notify"),
+    ({"people": "no-tell"}, "not to tell"),
+    ({"people": "tell", "exemption": "unintelligible"}, "exemption"),
+    ({"people": "tell", "restriction": True}, r"s\.68\(7\)"),
+    ({"became_aware": datetime.fromisoformat("2026-10-09T09:00:00+01:00")}, "justification"),
+    ({"filed_at": datetime.fromisoformat("2026-10-11T09:00:00+01:00")}, "reference"),
+    ({"close": True}, "closing"),
+    ({}, "nothing to record"),
+])
+def test_decisions_without_a_required_reason_are_refused(kwargs, needle):
+    with pytest.raises(RegisterError, match=needle):
+        decision_payloads(**kwargs)
+
+
+def test_lateness_is_fixed_at_the_first_filing(tmp_path):
+    reg = Register(tmp_path / "r.sqlite")
+    aware = datetime.fromisoformat("2026-10-09T10:30:00+01:00")
+    reg.append("inc", "assessment", {"became_aware": aware.isoformat(), "regulator": {"notify": True}}, "analyst")
+    record_decisions(reg, "inc", decision_payloads(filed_at=aware + timedelta(hours=80), reference="ICO/1"), "dpo")
+    # a later correction of became_aware, however justified, does not rewrite the lateness
+    record_decisions(reg, "inc", decision_payloads(became_aware=aware + timedelta(hours=24),
+                                                   justification="the first report reached the DPO a day later"), "dpo")
+    record_decisions(reg, "inc", decision_payloads(filed_at=aware + timedelta(hours=90), reference="ICO/1"), "dpo")
+    s = state(reg.events("inc"))
+    assert s.first_filing.payload["late"] and s.first_filing.payload["hours_late"] == 8.0
+    assert s.status() == "filed (late)" and s.deadline == aware + timedelta(hours=96)
+
+
+def test_cli_assess_decide_list_show_export_and_ico_form(tmp_path):
+    reg = f"sqlite:///{tmp_path / 'r.sqlite'}"
+    env = {**os.environ, "RISKKIT_REGISTER": reg}
+
+    def cli(*args):
+        return subprocess.run([RISKKIT, *args], capture_output=True, text=True, env=env, timeout=300)
+
+    assert cli("assess", str(ASB), "--out", str(tmp_path / "out"), "--quiet", "--now",
+               "2026-10-10T09:00:00+01:00", "--analyst", "A. Analyst").returncode == 0
+    events = Register(reg).events()
+    assert [e.kind for e in events] == ["assessment"] and events[0].actor == "A. Analyst"
+    payload = events[0].payload
+    assert payload["counts"]["cases"] == 61 and set(payload["input_sha256"]) >= {"incident", "model"}
+    assert cli("decide", str(ASB), "--regulator", "no-notify").returncode == 2
+    from riskkit.leakcheck import identifiers
+
+    name = sorted(v for v in identifiers(ASB)["name"])[0]
+    leak = cli("decide", str(ASB), "--regulator", "notify", "--reason", f"because {name} complained")
+    assert leak.returncode == 2 and "personal data" in leak.stderr and name not in leak.stderr
+    ok = cli("decide", str(ASB), "--regulator", "notify", "--people", "tell", "--restriction", "--reason",
+             "victims' details withheld from the alleged perpetrators", "--by", "DPO")
+    assert ok.returncode == 0, ok.stderr
+    assert cli("decide", str(ASB), "--filed-at", "2026-10-11T16:00:00+01:00", "--reference", "ICO/00042").returncode == 0
+    listing = cli("register", "list").stdout
+    assert "asb-publication-sample\tfiled" in listing and "(late)" not in listing
+    assert "people_decision" in cli("register", "show", "asb-publication-sample").stdout
+    assert cli("register", "export", "--out", str(tmp_path / "log")).returncode == 0
+    ws = openpyxl.load_workbook(tmp_path / "log" / "breach_log.xlsx").active
+    assert ws.max_row == 5 and all(c.data_type != "f" for r in ws.iter_rows() for c in r)
+    assert cli("ico-form", str(ASB), "--out", str(tmp_path / "ico")).returncode == 0
+    form = json.loads((tmp_path / "ico" / "ico_form.json").read_text())
+    assert "form map" in form["form"] and {f["status"] for f in form["fields"]} == {"pre-filled", "needs a person",
+                                                                                   "not applicable"}
+    by_field = {f["field"]: f for f in form["fields"]}
+    assert by_field["ICO case reference"]["value"] == "ICO/00042"
+    assert by_field["Number of data subjects affected"]["value"] == "130"
+    from riskkit.leakcheck import scan_folder
+
+    assert scan_folder(tmp_path / "ico", ASB) == []
+    rerun = cli("assess", str(ASB), "--out", str(tmp_path / "out"), "--quiet", "--now", "2026-10-10T09:00:00+01:00")
+    html = (tmp_path / "out" / "briefing.html").read_text()
+    assert "Decisions recorded" in html and "ICO/00042" in html and Register(reg).events()[3].hash in html
+    assert rerun.returncode == 0
