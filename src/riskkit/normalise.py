@@ -33,6 +33,8 @@ def text(series: pd.Series) -> pd.Series:
     Empty strings become missing so that "present" always means "has content".
     """
     s = series.astype("string[pyarrow]")  # Arrow compute kernels, not a Python call per value
+    if not s.notna().any():  # an unmapped column: nothing to clean
+        return s
     # Patterns go in as strings, not compiled objects: pandas hands strings to Arrow's RE2
     # kernels, but falls back to a Python call per value for a compiled pattern.
     s = s.str.normalize("NFC").str.replace(_INVISIBLE.pattern, "", regex=True)
