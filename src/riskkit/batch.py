@@ -280,6 +280,3 @@ def run_batch(manifest_path: str | Path, workers: int | None = None, force: bool
     index = manifest.index or REPORTS_DIR / "index.html"
     write_index(results, index)
     return results, index
-
-
-__all__ = ["Job", "Result", "expand", "execute", "load_manifest", "run_batch", "run_job", "write_index"]

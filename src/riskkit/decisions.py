@@ -100,6 +100,3 @@ def decide(people: pd.DataFrame, incident: Incident, model: RiskModel, rows_read
                      hours_left=hours_left, reason=reason, communicate_count=int(chosen.notna().sum()),
                      channels={k: int(v) for k, v in counts.items()}, restriction_prompt=prompt,
                      policy_label=model.policy.label)
-
-
-__all__ = ["Decisions", "channels", "decide"]

@@ -81,6 +81,3 @@ def render_pdf(html: Path, out: Path) -> Path:
         finally:
             browser.close()
     return atomic_write_bytes(out, pdf)
-
-
-__all__ = ["render_html", "render_pdf"]

@@ -77,6 +77,3 @@ def write(a: Analysis, out_dir: Path, reg: IncidentState | None = None) -> tuple
         lines.append(f"- **{item['field']}** [{item['status']}]: {value}")
     md = atomic_write_text(Path(out_dir) / "ico_form.md", "\n".join(lines) + "\n")
     return md, js
-
-
-__all__ = ["FORM_VERSION", "fields", "write"]

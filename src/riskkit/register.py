@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from riskkit.errors import RiskkitError
+from riskkit.incident import Incident
 from riskkit.paths import PACKAGE_DIR
 
 REGISTER_ENV = "RISKKIT_REGISTER"
@@ -289,7 +290,7 @@ def record_decisions(reg: Register, incident_id: str, events: list[tuple[str, di
     return written
 
 
-def assessment_payload(summary: dict, incident, model_path: Path | None) -> dict:  # noqa: ANN001 - Incident
+def assessment_payload(summary: dict, incident: Incident, model_path: Path | None) -> dict:
     """What an assessment event records: hashes, versions, counts, bands and proposals only."""
     from riskkit.hashing import code_version, input_hashes
 
