@@ -152,3 +152,13 @@ def test_property_more_exposure_never_lowers_score(tmp_path_factory, fields, ext
     wider = run(fields, RECIPIENTS[recipients + 1])
     for bigger in (more, wider):
         assert bigger[0] >= base[0] and bigger[1] >= base[1] and bigger[2] >= base[2]
+
+
+def test_chunked_features_equal_one_pass(asb_analysis, monkeypatch):
+    """Scoring in chunks of records (for large extracts) gives exactly the one-pass answer."""
+    from riskkit import risk
+
+    whole = risk.score(asb_analysis.records, asb_analysis.incident, asb_analysis.model)
+    monkeypatch.setattr(risk, "FEATURE_CHUNK", 7)
+    chunked = risk.score(asb_analysis.records, asb_analysis.incident, asb_analysis.model)
+    assert whole.sort_index().equals(chunked.sort_index())

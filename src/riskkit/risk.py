@@ -126,8 +126,24 @@ def load_model(path: str | Path | None = None) -> RiskModel:
     return model
 
 
+FEATURE_CHUNK = 500_000  # records per pass: bounds the per-record feature table's memory
+
+
 def person_features(records: pd.DataFrame, incident: Incident, model: RiskModel) -> pd.DataFrame:
-    """What each person had exposed and their individual factors, from all their records."""
+    """What each person had exposed and their individual factors, from all their records.
+
+    Computed over chunks of records and combined with ``max`` (any exposure anywhere counts),
+    which gives the same answer as one pass but never builds the whole per-record table.
+    """
+    perp_cases = records.loc[records["role"] == "alleged_perpetrator", "case_ref"].unique()
+    parts = [_record_features(records.iloc[i:i + FEATURE_CHUNK], incident, model, perp_cases)
+             for i in range(0, max(len(records), 1), FEATURE_CHUNK)]
+    combined = pd.concat(parts)
+    return combined.groupby(level=0).max() if len(parts) > 1 else combined
+
+
+def _record_features(records: pd.DataFrame, incident: Incident, model: RiskModel,
+                     perp_cases: np.ndarray) -> pd.DataFrame:
     f = pd.DataFrame(index=records.index)
     for name in model.fields:
         col = records[name] if name in records else pd.Series(pd.NA, index=records.index)
@@ -135,7 +151,7 @@ def person_features(records: pd.DataFrame, incident: Incident, model: RiskModel)
     f["field_lon"] = f.get("field_lon", False) | records["lat"].notna() & records["lon"].notna()
     f["field_easting"] = f.get("field_easting", False) | records["easting"].notna()
 
-    perp_in_case = (records["role"] == "alleged_perpetrator").groupby(records["case_ref"]).transform("any")
+    perp_in_case = records["case_ref"].isin(perp_cases)
     aware = pd.Timestamp(incident.timestamps.became_aware).tz_convert(None)
     age_now = (aware - records["date_of_birth"]).dt.days / 365.25
     child = records["marker_child"] | (records["age"] < 18) | (age_now < 18)
