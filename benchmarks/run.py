@@ -16,42 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("RISKKIT_PSEUDONYM_KEY", "benchmark")
-
-FIRST = ["John", "Jon", "Sarah", "Sara", "Mohammed", "Aisha", "Peter", "Emma", "Liam", "Olivia", "Noah", "Amelia",
-         "Jack", "Isla", "Harry", "Ava", "George", "Mia", "Oscar", "Grace", "Stephen", "Steven", "Claire", "Clare"]
-LAST = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Khan", "Evans",
-        "Thomas", "Roberts", "Walker", "Wright", "Robinson", "Thompson", "White", "Hughes", "Edwards", "Green", "Hall"]
-ROLES = ["Victim", "Alleged perpetrator", "Witness", "Reporting person"]
-
-
-def synthetic_records(n: int, seed: int = 1) -> pd.DataFrame:
-    """n subject records over Hertfordshire's towns, vectorised (no Faker: speed, not realism)."""
-    from riskkit import districts
-
-    rng = np.random.default_rng(seed)
-    towns = districts.towns()
-    towns = towns[towns.lad_code.str.startswith("E07") & ~towns.lad_code.isin(["E07000008", "E07000009", "E07000010",
-                                                                               "E07000011", "E07000012"])]
-    t = rng.integers(0, len(towns), n)
-    lat = towns.lat.to_numpy()[t] + rng.normal(0, 0.012, n)
-    lon = towns.lon.to_numpy()[t] + rng.normal(0, 0.018, n)
-    outward = np.array([o.split()[0] for o in towns.outward_codes])[t]
-    inward = (rng.integers(1, 10, n).astype(str).astype(object) + np.array(list("ABDEFGHJLNPQRSTUWXYZ"))[rng.integers(0, 20, n)]
-              + np.array(list("ABDEFGHJLNPQRSTUWXYZ"))[rng.integers(0, 20, n)])
-    dob = pd.Timestamp("1940-01-01") + pd.to_timedelta(rng.integers(0, 365 * 70, n), unit="D")
-    names = np.array(FIRST)[rng.integers(0, len(FIRST), n)].astype(object) + " " + \
-        np.array(LAST)[rng.integers(0, len(LAST), n)] + np.char.mod("%d", rng.integers(0, 400, n)).astype(object)
-    return pd.DataFrame({
-        "Case": np.char.mod("C%07d", rng.integers(0, max(1, n // 2.4), n)), "Role": np.array(ROLES)[rng.integers(0, 4, n)],
-        "Name": names, "DOB": dob.strftime("%d/%m/%Y"), "Address": "1 High Street", "Postcode": outward + " " + inward,
-        "Latitude": lat.round(6), "Longitude": lon.round(6),
-    })
-
 
 def timed(fn, repeat: int = 1):
     best = float("inf")
@@ -64,28 +32,19 @@ def timed(fn, repeat: int = 1):
 
 
 def bench_analysis(n: int) -> list[tuple[str, float, float, str]]:
+    """Assignment + resolution and scoring of n records from ``riskkit sample --scale``, against
+    the ten Hertfordshire districts, each timed against the pyarrow read of the same CSV."""
     from riskkit import geography, people, risk
     from riskkit.incident import load_incident
-    from riskkit.ingest import canonicalise
+    from riskkit.ingest import ingest
+    from riskkit.scale import write_scale_incident
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        csv = Path(tmp) / "extract.csv"
-        synthetic_records(n).to_csv(csv, index=False)
-        floor, raw = timed(lambda: pd.read_csv(csv, engine="pyarrow", dtype=str), repeat=2)
-        incident = Path(tmp) / "incident.yml"
-        incident.write_text((ROOT / "tests" / "benchmark_incident.yml").read_text())
+        incident = write_scale_incident(tmp, n)
+        floor, _ = timed(lambda: pd.read_csv(Path(tmp) / "extract.csv", engine="pyarrow", dtype=str), repeat=2)
         inc = load_incident(incident)
-        cols = inc.files[0].columns
-        mapped = pd.DataFrame({c: raw[src] for c, src in cols.items()})
-        from riskkit.incident import CANONICAL_FIELDS
-
-        for c in CANONICAL_FIELDS:
-            if c not in mapped:
-                mapped[c] = pd.NA
-        mapped["source_file"], mapped["source_row"] = "extract.csv", np.arange(2, len(mapped) + 2)
-        records, _, _ = canonicalise(mapped, inc)
-        records.insert(0, "record_id", range(len(records)))
+        records = ingest(inc).records
         geo = geography.load_boundaries(None)
         herts = geo.boundaries[geo.boundaries.county == "Hertfordshire"]
         geo = geography.Geography(herts.reset_index(drop=True), True, "schematic")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -25,8 +26,7 @@ from riskkit.errors import RiskkitError
 from riskkit.hashing import code_version, input_hashes
 from riskkit.incident import load_incident
 from riskkit.outputs import atomic_write_text
-from riskkit.paths import INPUTS_FILE, REPORTS_DIR
-from riskkit.paths import OUTPUT_MARKER as MARKER
+from riskkit.paths import INPUTS_FILE, OUTPUT_MARKER, REPORTS_DIR
 from riskkit.yamlio import load_validated
 
 ANALYSIS_SUBDIR = ".analysis"
@@ -103,7 +103,7 @@ def _slug(text: str) -> str:
 
 def _unchanged(out: Path, digest: str) -> bool:
     marker = out / INPUTS_FILE
-    return (out / MARKER).exists() and (out / "summary.json").exists() and (out / "briefing.html").exists() \
+    return (out / OUTPUT_MARKER).exists() and (out / "summary.json").exists() and (out / "briefing.html").exists() \
         and marker.exists() and marker.read_text().strip() == digest
 
 
@@ -237,7 +237,7 @@ def write_index(results: list[Result], index: Path) -> Path:
         link = ""
         briefing = Path(r.out) / "briefing.html"
         if r.status != "failed" and briefing.exists():
-            rel = Path(_relpath(briefing, index.parent))
+            rel = Path(os.path.relpath(briefing, index.parent))
             link = f'<a href="{escape(rel.as_posix())}">{escape(r.name)}</a>'
         cells = [link or escape(r.name), escape(r.status + (f": {r.reason}" if r.reason else "")),
                  escape(f"{s['cases']:,}" if "cases" in s else ""), escape(f"{s['people']:,}" if "people" in s else ""),
@@ -262,18 +262,10 @@ def _now_text() -> str:
     return datetime.now().astimezone().strftime("%d %b %Y %H:%M %Z")
 
 
-def _relpath(path: Path, start: Path) -> str:
-    import os
-
-    return os.path.relpath(path, start)
-
-
 def run_batch(manifest_path: str | Path, workers: int | None = None, force: bool = False,
               scheduler: str | None = None, progress: bool = True,
               log: Callable[[str], None] = print) -> tuple[list[Result], Path]:
     """Expand, execute and index a batch; returns the results and the index path."""
-    import os
-
     manifest, _ = load_manifest(manifest_path)
     jobs, failed = expand(manifest, force, log)
     results = failed + execute(jobs, workers or os.cpu_count() or 1, force, scheduler, progress)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
@@ -47,17 +48,13 @@ def render_html(notebook: Path, out: Path, marking: str, title: str, model_versi
     body, _ = exporter.from_notebook_node(nb)
     body = re.sub(r"<script\b[^>]*>.*?</script>", "", body, flags=re.S | re.I)
     env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html", "j2"]))
+    # The body is nbconvert's HTML of the displayed sections; every extract or incident text in
+    # it was escaped by riskkit.briefing, and <script> was stripped above.
+    body_html = Markup(body)  # noqa: S704
     page = env.get_template("briefing.html.j2").render(
-        marking=marking, title=title, body=_Markup(body), version=__version__, model_version=model_version,
+        marking=marking, title=title, body=body_html, version=__version__, model_version=model_version,
         generated=datetime.now(UTC).strftime("%d %b %Y %H:%M UTC"))
     return atomic_write_text(out, page)
-
-
-class _Markup(str):
-    """The nbconvert body is already HTML (each section escaped its own text)."""
-
-    def __html__(self) -> str:
-        return str(self)
 
 
 def render_pdf(html: Path, out: Path) -> Path:

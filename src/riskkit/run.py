@@ -44,15 +44,12 @@ def output_lock(out_dir: Path) -> Iterator[None]:
         os.close(fd)
 
 
-MARKER = OUTPUT_MARKER
-
-
 def check_output_dir(out_dir: Path) -> None:
     """Refuse to replace a folder riskkit did not make: publishing swaps the whole folder, and
     ``--out ~`` must never cost anyone their home directory."""
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"{out_dir}: exists and is a file; choose a folder for --out.")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER).exists():
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / OUTPUT_MARKER).exists():
         raise OutputError(f"{out_dir}: exists, is not empty and is not a riskkit output folder; choose a new "
                           "or empty folder for --out.")
     if out_dir == Path(out_dir.anchor) or out_dir == Path.home():
@@ -122,7 +119,7 @@ def assess(incident: str | Path, out_dir: str | Path, model: str | Path | None =
             if "pdf" in formats:
                 render_pdf(staging / "briefing.html", staging / "briefing.pdf")
             summary = json.loads((staging / "summary.json").read_text())
-            (staging / MARKER).write_text("riskkit output folder: replaced whole by the next run\n")
+            (staging / OUTPUT_MARKER).write_text("riskkit output folder: replaced whole by the next run\n")
             if inputs_hash:
                 (staging / INPUTS_FILE).write_text(inputs_hash + "\n")
             os.chmod(staging, 0o755)  # noqa: S103 - leadership files readable; restricted/ stays 0700
