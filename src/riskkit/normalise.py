@@ -1,14 +1,22 @@
 """Vectorised clean-up of text, UK postcodes and dates, shared by ingest and geography.
 
-Every function takes and returns a pandas Series so that a million-row extract is cleaned in
-a handful of C-level passes rather than a Python loop per row.
+Every function takes and returns a pandas Series. Extract columns repeat themselves (a
+million records hold a few thousand dates of birth, three role labels, a few hundred
+thousand postcodes), so each function cleans the distinct values once and maps the result
+back, and the text passes run as Arrow compute kernels rather than a Python call per value.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # Unicode characters that make text render in a different order or invisibly; an extract
 # typed by the public may carry them, and they would otherwise survive into outputs.
@@ -16,9 +24,10 @@ _INVISIBLE = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u2
 
 # The Royal Mail format: outward code (area letters, district digits, optional letter)
 # and inward code (sector digit, two unit letters from a restricted alphabet).
-# Whitespace as literal characters (not \\s): pandas sends \\s to Python's re one value at a
-# time, but a literal class to Arrow's RE2 kernel.
-_SPACES = "[ \t\n\r\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
+# Whitespace as literal characters (not \\s), so that Arrow's RE2 kernel gets the pattern.
+_SPACE_CHARS = " \t\n\r\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_SPACES = f"[{_SPACE_CHARS}]+"
+_ODD_SPACING = f"[{_SPACE_CHARS.removeprefix(' ')}]|  "  # anything a single plain space does not already say
 
 POSTCODE_RE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][ABD-HJLNP-UW-Z]{2})$")
 POSTCODE_PATTERN = r"^[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][ABD-HJLNP-UW-Z]{2}$"
@@ -26,31 +35,85 @@ POSTCODE_PATTERN = r"^[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][ABD-HJLNP-UW-Z]{2}$"
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%d %b %Y", "%d %B %Y",
                 "%Y-%m-%d %H:%M:%S", "%Y%m%d")
 
+R = TypeVar("R", pd.Series, tuple)
+
+
+def _back(result: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """Spread per-distinct-value results back over the rows; a missing input gives a missing
+    output (False for flags)."""
+    if result.dtype == bool:
+        values = np.where(codes < 0, False, result.to_numpy()[np.maximum(codes, 0)])
+        return pd.Series(values, index=index)
+    return pd.Series(result.array.take(codes, allow_fill=True), index=index)
+
+
+def per_distinct(fn: Callable[[pd.Series], R]) -> Callable[[pd.Series], R]:
+    """Run ``fn`` on the distinct values only when they are fewer than half the rows: the same
+    result, because every function here treats a value the same wherever it occurs."""
+
+    @functools.wraps(fn)
+    def wrapper(series: pd.Series) -> R:
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        if not len(uniques) or len(uniques) * 2 > len(series):
+            return fn(series)
+        result = fn(pd.Series(uniques))
+        if isinstance(result, tuple):
+            return tuple(_back(r, codes, series.index) for r in result)  # type: ignore[return-value]
+        return _back(result, codes, series.index)  # type: ignore[return-value]
+
+    return wrapper
+
+
+def _arrow(series: pd.Series) -> pa.Array:
+    if series.dtype == object and series.isna().all():  # an unmapped column: no per-value conversion
+        return pa.nulls(len(series), pa.large_string())
+    arr = pa.array((series if isinstance(series.dtype, pd.StringDtype) else series.astype("string[pyarrow]")).array)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _any(mask: pa.Array) -> bool:
+    return bool(pc.any(mask).as_py())
+
+
+def _clean(arr: pa.Array) -> pa.Array:
+    # Each costly pass runs only when a cheap test says it would change something: most
+    # extracts are plain ASCII with single spaces.
+    if not pc.all(pc.string_is_ascii(arr)).as_py():
+        arr = pc.utf8_normalize(arr, "NFC")
+    if _any(pc.match_substring_regex(arr, _INVISIBLE.pattern)):
+        arr = pc.replace_substring_regex(arr, _INVISIBLE.pattern, "")
+    if _any(pc.match_substring_regex(arr, _ODD_SPACING)):
+        arr = pc.replace_substring_regex(arr, _SPACES, " ")
+    arr = pc.utf8_trim_whitespace(arr)
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+
 
 def text(series: pd.Series) -> pd.Series:
     """Trim, collapse internal whitespace, drop control and bidi-override characters, NFC.
 
     Empty strings become missing so that "present" always means "has content".
     """
-    s = series.astype("string[pyarrow]")  # Arrow compute kernels, not a Python call per value
-    if not s.notna().any():  # an unmapped column: nothing to clean
-        return s
-    # Patterns go in as strings, not compiled objects: pandas hands strings to Arrow's RE2
-    # kernels, but falls back to a Python call per value for a compiled pattern.
-    s = s.str.normalize("NFC").str.replace(_INVISIBLE.pattern, "", regex=True)
-    s = s.str.replace(_SPACES, " ", regex=True).str.strip()
-    return s.mask(s == "")
+    arr = _arrow(series)
+    if arr.null_count == len(arr):  # an unmapped column: nothing to clean
+        return pd.Series(pd.arrays.ArrowStringArray(arr.cast(pa.large_string())), index=series.index)
+    encoded = pc.dictionary_encode(arr)
+    if len(encoded.dictionary) * 2 <= len(arr):
+        arr = _clean(encoded.dictionary).take(encoded.indices)
+    else:
+        arr = _clean(arr)
+    return pd.Series(pd.arrays.ArrowStringArray(arr.cast(pa.large_string())), index=series.index)
 
 
+@per_distinct
 def postcode(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Format UK postcodes as ``AL1 3XY``; return (formatted, invalid) where invalid marks
     values that were present but are not a valid postcode (they become missing)."""
     raw = text(series)
     compact = raw.str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
     parts = compact.str.extract(POSTCODE_RE.pattern)
-    formatted = (parts[0] + " " + parts[1]).astype("string")
+    formatted = (parts[0] + " " + parts[1]).astype("string[pyarrow]")
     invalid = raw.notna() & formatted.isna()
-    return formatted, invalid
+    return formatted, invalid.astype(bool)
 
 
 def outward(postcodes: pd.Series) -> pd.Series:
@@ -58,6 +121,7 @@ def outward(postcodes: pd.Series) -> pd.Series:
     return postcodes.str.split(" ").str[0]
 
 
+@per_distinct
 def dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse UK-style dates in any of the common export formats (day first).
 
@@ -72,25 +136,35 @@ def dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
             break
         parsed.loc[todo] = pd.to_datetime(raw[todo], format=fmt, errors="coerce")
     invalid = raw.notna() & parsed.isna()
-    return parsed.dt.normalize(), invalid
+    return parsed.dt.normalize(), invalid.astype(bool)
 
 
 def numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse numbers; (values, invalid) with invalid for present but unparseable values."""
     raw = text(series)
-    values = pd.to_numeric(raw.str.replace(",", "", regex=False), errors="coerce")
+    arr = _arrow(raw)
+    if _any(pc.match_substring(arr, ",")):
+        arr = pc.replace_substring(arr, ",", "")
+    try:  # Arrow's cast is one C pass; it refuses the whole column if one value is not a number
+        values = pd.Series(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), index=raw.index)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        values = pd.to_numeric(pd.Series(pd.arrays.ArrowStringArray(arr.cast(pa.large_string())), index=raw.index),
+                               errors="coerce")
+    values = values.astype("float64")
     invalid = raw.notna() & values.isna()
-    return values.astype("float64"), invalid
+    return values, invalid.astype(bool)
 
 
 _TRUE = {"y", "yes", "true", "1", "t", "x"}
 
 
+@per_distinct
 def flags(series: pd.Series) -> pd.Series:
     """Yes/no columns as booleans; anything not clearly yes is False."""
     return text(series).str.lower().isin(_TRUE).fillna(False).astype(bool)
 
 
+@per_distinct
 def name_key(series: pd.Series) -> pd.Series:
     """A comparison key for personal names: lower case, accents dropped, letters of any script
     and spaces only (so Zoë matches Zoe, and Arabic or Chinese names keep their letters)."""

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from riskkit import normalise
 from riskkit.errors import RiskkitError
@@ -44,95 +46,136 @@ def pseudonym_key() -> bytes:
                            f"{KEY_ENV} instead.") from None
 
 
-class _UnionFind:
-    def __init__(self, n: int) -> None:
-        self.parent = np.arange(n)
-
-    def find(self, i: int) -> int:
-        root = i
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[i] != root:
-            self.parent[i], i = root, self.parent[i]
-        return root
-
-    def union_pairs(self, a: np.ndarray, b: np.ndarray) -> None:
-        for i, j in zip(a.tolist(), b.tolist(), strict=True):
-            ri, rj = self.find(i), self.find(j)
-            if ri != rj:
-                self.parent[max(ri, rj)] = min(ri, rj)
-
-    def roots(self) -> np.ndarray:
-        """Every element's root by vectorised pointer jumping (no loop over elements)."""
-        p = self.parent
-        while True:
-            q = p[p]
-            if np.array_equal(q, p):
-                return q
-            p = q
+MAX_BLOCK = 2_000  # records sharing one block key beyond which fuzzy pairs are not formed
 
 
-def _block_pairs(keys: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """All (i, j), i < j, of positions sharing a non-missing block key."""
-    frame = pd.DataFrame({"k": keys.to_numpy(), "i": np.arange(len(keys))}).dropna()
-    frame = frame[frame.duplicated("k", keep=False)]
-    if frame.empty:
-        return np.empty(0, int), np.empty(0, int)
-    pairs = frame.merge(frame, on="k")
-    pairs = pairs[pairs.i_x < pairs.i_y]
-    return pairs.i_x.to_numpy(), pairs.i_y.to_numpy()
+def _codes(series: pd.Series) -> tuple[np.ndarray, int]:
+    """Integer codes for a column (-1 for missing) and how many distinct values it holds."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return codes.astype(np.int64), len(uniques)
+
+
+def _block_pairs(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All (i, j), i < j, of positions sharing a block key (>= 0), as int arrays.
+
+    A block with more than ``MAX_BLOCK`` records (one postcode given for a whole hostel, say)
+    would cost its size squared in comparisons; its records are then joined by exact keys only,
+    which can count one person twice but never merges two people.
+    """
+    pos = np.flatnonzero(block >= 0)
+    keys = block[pos]
+    order = np.argsort(keys, kind="stable")
+    pos, keys = pos[order], keys[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    sizes = np.diff(np.r_[starts, len(keys)])
+    ok = (sizes > 1) & (sizes <= MAX_BLOCK)
+    starts, sizes = starts[ok], sizes[ok]
+    a_parts, b_parts = [], []
+    for size in np.unique(sizes):  # all blocks of one size at once
+        group_starts = starts[sizes == size]
+        i, j = np.triu_indices(int(size), k=1)
+        a_parts.append((group_starts[:, None] + i[None, :]).ravel())
+        b_parts.append((group_starts[:, None] + j[None, :]).ravel())
+    if not a_parts:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    a, b = pos[np.concatenate(a_parts)], pos[np.concatenate(b_parts)]
+    return np.minimum(a, b), np.maximum(a, b)
+
+
+def _fuzzy_scores(name_codes: np.ndarray, names: np.ndarray, a: np.ndarray, b: np.ndarray,
+                  threshold: float) -> np.ndarray:
+    """token_sort_ratio of the names at a and b (0 below ``threshold``), once per distinct pair of names."""
+    na, nb = name_codes[a], name_codes[b]
+    scores = np.full(len(a), 100.0)
+    differ = na != nb
+    if differ.any():
+        lo, hi = np.minimum(na[differ], nb[differ]), np.maximum(na[differ], nb[differ])
+        pair, inverse = np.unique(lo * len(names) + hi, return_inverse=True)
+        distinct = process.cpdist(names[pair // len(names)], names[pair % len(names)],
+                                  scorer=fuzz.token_sort_ratio, score_cutoff=threshold, workers=-1)
+        scores[differ] = distinct[inverse]
+    return scores
 
 
 def resolve(records: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD,
             key: bytes | None = None) -> pd.Series:
-    """A pseudonymous ``person_id`` per record (index aligned with ``records``)."""
-    if records.empty:
+    """A pseudonymous ``person_id`` per record (index aligned with ``records``).
+
+    Records are nodes of a graph, matches are edges, people are its connected components:
+    every step works on integer codes of the distinct names, dates and postcodes, so a
+    million records need no Python loop over records.
+    """
+    n = len(records)
+    if not n:
         return pd.Series([], index=records.index, dtype="string")
     names = normalise.name_key(records["full_name"]).fillna("")
-    dob = records["date_of_birth"].dt.strftime("%Y-%m-%d").astype("string")
-    pc = records["postcode"].str.replace(" ", "", regex=False).astype("string")
-    surname_initial = names.str.split(" ").str[-1].str[:1]
+    name_codes, name_uniques = pd.factorize(names)
+    name_codes = name_codes.astype(np.int64)
+    name_values = np.asarray(name_uniques, dtype=object)
+    empty = name_values[name_codes] == ""
+    dob, n_dob = _codes(records["date_of_birth"])
+    pc, n_pc = _codes(records["postcode"])
+    initials, _ = _codes(pd.Series(name_uniques).str.split(" ").str[-1].str[:1])
+    initial = initials[name_codes]
 
-    uf = _UnionFind(len(records))
     # A name alone never merges two records: namesakes are common. It needs a date of birth
     # or, failing that, a postcode to agree as well.
-    exact = names.mask(names == "") + "|" + dob.fillna(pc)
-    uf.union_pairs(*_first_of_group(exact))
-    for block in (dob + "|" + surname_initial, pc):
-        a, b = _block_pairs(block.reset_index(drop=True))
+    second = np.where(dob >= 0, dob, np.where(pc >= 0, n_dob + pc, -1))
+    exact = np.where(~empty & (second >= 0), name_codes * (n_dob + n_pc + 1) + second, -1)
+    valid = np.flatnonzero(exact >= 0)
+    _, first, inverse = np.unique(exact[valid], return_index=True, return_inverse=True)
+    edges_a, edges_b = [valid[first[inverse]]], [valid]
+
+    for block in (np.where(dob >= 0, dob * (len(initials) + 2) + initial + 1, -1), pc):
+        a, b = _block_pairs(block)
         if not len(a):
             continue
-        n = names.to_numpy()
-        scores = process.cpdist(n[a], n[b], scorer=fuzz.token_sort_ratio, workers=1)
-        d = dob.fillna("").to_numpy(dtype=object)
-        da, db = d[a], d[b]
-        compatible = (da == "") | (db == "") | (da == db)
-        keep = (scores >= threshold) & compatible & (n[a] != "")
-        uf.union_pairs(a[keep], b[keep])
+        scores = _fuzzy_scores(name_codes, name_values, a, b, threshold)
+        compatible = (dob[a] < 0) | (dob[b] < 0) | (dob[a] == dob[b])
+        keep = (scores >= threshold) & compatible & ~empty[a]
+        edges_a.append(a[keep])
+        edges_b.append(b[keep])
 
-    roots = uf.roots()
-    member_key = (names + "|" + dob.fillna("") + "|" + pc.fillna("")).to_numpy()
-    canonical = pd.Series(member_key).groupby(roots).transform("min")
+    ea, eb = np.concatenate(edges_a), np.concatenate(edges_b)
+    graph = coo_matrix((np.ones(len(ea), dtype=np.int8), (ea, eb)), shape=(n, n))
+    n_comp, labels = connected_components(graph, directed=False)
+
+    # Each person's id comes from the smallest of their records' details, so it does not
+    # depend on the order of rows; the first record (root) only breaks ties between people.
+    dob_text = records["date_of_birth"].dt.strftime("%Y-%m-%d").astype("string").fillna("")
+    pc_text = records["postcode"].str.replace(" ", "", regex=False).astype("string").fillna("")
+    member_key = (names.astype("string") + "|" + dob_text + "|" + pc_text).to_numpy(dtype=object)
+    key_text = np.empty(n_comp, dtype=object)
+    key_text[labels] = member_key  # right for people with one record; the rest are set below
+    shared = np.bincount(labels, minlength=n_comp)[labels] > 1
+    key_codes, key_values = pd.factorize(member_key[shared], sort=True)
+    smallest = np.full(n_comp, np.iinfo(np.int64).max)
+    np.minimum.at(smallest, labels[shared], key_codes)
+    multi = smallest < len(key_values)
+    key_text[multi] = np.asarray(key_values, dtype=object)[smallest[multi]]
+    root = np.full(n_comp, n)
+    np.minimum.at(root, labels, np.arange(n))
     # Distinct people with identical details (a name and nothing else) still get distinct ids.
-    comps = pd.DataFrame({"key": canonical, "root": roots}).drop_duplicates("root")
-    comps["n"] = comps.groupby("key").cumcount()
-    suffix = pd.Series(roots).map(comps.set_index("root")["n"])
-    canonical = (canonical + suffix.map(lambda n: f"#{n}" if n else "")).to_numpy()
+    canonical, _ = pd.factorize(key_text)
+    order = np.lexsort((root, canonical))
+    starts = np.r_[True, canonical[order][1:] != canonical[order][:-1]]
+    group_start = np.maximum.accumulate(np.where(starts, np.arange(n_comp), 0))
+    suffix = np.empty(n_comp, np.int64)
+    suffix[order] = np.arange(n_comp) - group_start
+
     secret = key if key is not None else pseudonym_key()
-    # Keyed BLAKE2b is a MAC in one C call per person: without the key nobody can recompute
-    # an id from a name, and it is several times faster than the hmac module.
-    mac_key = hashlib.sha256(secret).digest()
-    ids = {k: "P-" + hashlib.blake2b(k.encode(), key=mac_key, digest_size=8).hexdigest().upper()
-           for k in pd.unique(canonical)}
-    return pd.Series([ids[k] for k in canonical], index=records.index, dtype="string")
+    # Keyed BLAKE2b is a MAC: without the key nobody can recompute an id from a name. The
+    # keyed state is prepared once and copied, which saves a compression per person.
+    keyed = hashlib.blake2b(key=hashlib.sha256(secret).digest(), digest_size=8)
 
+    def mac(text: str) -> str:
+        h = keyed.copy()
+        h.update(text.encode())
+        return "P-" + h.hexdigest().upper()
 
-def _first_of_group(keys: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs linking each member of an exact-key group to the group's first member."""
-    pos = pd.Series(np.arange(len(keys)), index=keys.index)
-    valid = keys.notna().to_numpy()
-    firsts = pos[valid].groupby(keys[valid].to_numpy()).transform("first")
-    return firsts.to_numpy(), pos[valid].to_numpy()
+    ids = np.array([mac(k + (f"#{s}" if s else "")) for k, s in zip(key_text.tolist(), suffix.tolist(), strict=True)],
+                   dtype=object)
+    return pd.Series(ids[labels], index=records.index, dtype="string")
 
 
 def person_table(records: pd.DataFrame) -> pd.DataFrame:
