@@ -28,8 +28,10 @@ def per_district(records: pd.DataFrame, people: pd.DataFrame, case_district: pd.
     table["cases"] = cases.reindex(table.index).fillna(0).astype(int)
     table["subject_records"] = recs.reindex(table.index).fillna(0).astype(int)
     table["people"] = ppl.reindex(table.index).fillna(0).astype(int)
-    roles = people.assign(role=people["roles"].str.split(";")).explode("role")
-    by_role = roles.groupby(["district_code", "role"]).size().unstack(fill_value=0)
+    # People share a handful of role sets: count (district, role set) pairs, then split the sets.
+    sets = people.groupby(["district_code", "roles"], observed=True).size().rename("n").reset_index()
+    roles = sets.assign(role=sets["roles"].str.split(";")).explode("role")
+    by_role = roles.groupby(["district_code", "role"])["n"].sum().unstack(fill_value=0)
     for role in ROLE_ORDER:
         if role in by_role.columns:
             table[f"role_{role}"] = by_role[role].reindex(table.index).fillna(0).astype(int)

@@ -135,18 +135,31 @@ def by_coordinates(records: pd.DataFrame, geo: Geography,
     nearest = pd.Series(False, index=records.index)
     if not ok.any():
         return codes, nearest
-    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(x[ok], y[ok]), index=records.index[ok], crs=BNG)
-    joined = gpd.sjoin(pts, geo.boundaries[["lad_code", "geometry"]], how="left", predicate="within")
-    joined = joined[~joined.index.duplicated(keep="first")]
-    codes.loc[joined.index] = joined["lad_code"].astype("string")
-    outside = codes.index[ok][codes[ok].isna().to_numpy()]
+    found = _within(x, y, ok, geo.boundaries)
+    polygon_codes = geo.boundaries["lad_code"].astype("string").reset_index(drop=True)
+    codes[:] = polygon_codes.array.take(found, allow_fill=True)
+    outside = np.flatnonzero(ok & (found < 0))
     if len(outside):
-        near = gpd.sjoin_nearest(pts.loc[outside], geo.boundaries[["lad_code", "geometry"]],
-                                 how="inner", max_distance=tolerance_m)
+        pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(x[outside], y[outside]), index=outside, crs=BNG)
+        near = gpd.sjoin_nearest(pts, geo.boundaries[["lad_code", "geometry"]], how="inner", max_distance=tolerance_m)
         near = near[~near.index.duplicated(keep="first")]
-        codes.loc[near.index] = near["lad_code"].astype("string")
-        nearest.loc[near.index] = True
+        codes.iloc[near.index.to_numpy()] = near["lad_code"].astype("string").to_numpy()
+        nearest.iloc[near.index.to_numpy()] = True
     return codes, nearest
+
+
+def _within(x: np.ndarray, y: np.ndarray, ok: np.ndarray, boundaries: gpd.GeoDataFrame) -> np.ndarray:
+    """Index of the polygon each point lies strictly inside (-1 for none; the first polygon
+    when broken boundaries overlap). Districts are few: per polygon, a bounding-box filter and
+    one prepared point-in-polygon call over the points that pass it, with no point objects."""
+    found = np.full(len(x), -1, dtype=np.int64)
+    for k, geom in enumerate(boundaries.geometry.values):
+        minx, miny, maxx, maxy = geom.bounds
+        candidates = np.flatnonzero(ok & (found < 0) & (x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy))
+        if len(candidates):
+            shapely.prepare(geom)
+            found[candidates[shapely.contains_xy(geom, x[candidates], y[candidates])]] = k
+    return found
 
 
 def load_postcode_lookup(path: Path, postcode_column: str = "pcds", code_column: str = "lad") -> pd.Series:
@@ -207,12 +220,27 @@ def assign(records: pd.DataFrame, geo: Geography, postcode_lookup: pd.Series | N
 
 def _mode(codes: pd.Series, groups: pd.Series) -> pd.Series:
     """Most common non-missing code per group, ties to the lowest code: independent of row order."""
-    frame = pd.DataFrame({"g": groups.to_numpy(), "c": codes.to_numpy()}).dropna()
-    if frame.empty:
-        return pd.Series(dtype="string")
-    counted = frame.groupby(["g", "c"]).size().rename("n").reset_index()
-    counted = counted.sort_values(["g", "n", "c"], ascending=[True, False, True])
-    return counted.drop_duplicates("g").set_index("g")["c"].astype("string")
+    g, g_values = pd.factorize(groups, use_na_sentinel=True)
+    best = mode_per_group(codes, g, len(g_values))
+    has = pd.notna(best)
+    return pd.Series(best[has], index=pd.Index(g_values)[has], dtype="string")
+
+
+def mode_per_group(codes: pd.Series, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """``_mode`` for integer group codes 0..n_groups-1 (None where a group has no code): one
+    sort of the distinct (group, code) pairs, no strings compared."""
+    c, c_values = pd.factorize(codes, sort=True, use_na_sentinel=True)  # sorted: lower index = lower code
+    best = np.full(n_groups, None, dtype=object)
+    ok = (group >= 0) & (c >= 0)
+    if not ok.any():
+        return best
+    width = np.int64(len(c_values))
+    pair, count = np.unique(group[ok].astype(np.int64) * width + c[ok], return_counts=True)
+    gg, cc = pair // width, pair % width
+    order = np.lexsort((cc, -count, gg))
+    first = order[np.r_[True, gg[order][1:] != gg[order][:-1]]]
+    best[gg[first]] = np.asarray(c_values, dtype=object)[cc[first]]
+    return best
 
 
 def case_districts(records: pd.DataFrame, record_codes: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -237,7 +265,8 @@ def case_districts(records: pd.DataFrame, record_codes: pd.Series) -> tuple[pd.S
     return result.fillna(districts.UNASSIGNED).astype("string"), rule
 
 
-def home_districts(person_ids: pd.Series, record_codes: pd.Series) -> pd.Series:
-    """Where each person lives: the district most of their records place them in."""
+def home_districts(person_codes: np.ndarray, n_people: int, record_codes: pd.Series) -> np.ndarray:
+    """Where each person lives: the district most of their records place them in (None when
+    none of their records is placed)."""
     placed = record_codes.where(record_codes != districts.UNASSIGNED)
-    return _mode(placed, person_ids)
+    return mode_per_group(placed, person_codes, n_people)

@@ -183,17 +183,20 @@ def person_table(records: pd.DataFrame) -> pd.DataFrame:
     record count."""
     from riskkit.geography import home_districts
 
-    home = home_districts(records["person_id"], records["district_code"])
-    grouped = records.groupby("person_id", sort=True)
-    # Roles as "victim;witness": one column per role, joined column-wise (no call per person).
-    held = records.groupby(["person_id", "role"]).size().unstack(fill_value=0).gt(0)
-    roles = pd.Series("", index=held.index, dtype="string")
-    for role in sorted(held.columns):
-        roles = roles + held[role].map({True: role + ";", False: ""}).astype("string")
-    people = pd.DataFrame({
-        "records": grouped.size(),
-        "cases": grouped["case_ref"].nunique(),
-        "roles": roles.str.removesuffix(";"),
-    })
-    people["district_code"] = home.reindex(people.index).fillna("unassigned").astype("string")
-    return people
+    person, ids = pd.factorize(records["person_id"], sort=True)
+    n = len(ids)
+    home = home_districts(person, n, records["district_code"])
+    case, _ = pd.factorize(records["case_ref"])
+    first_in_case = ~pd.Series(person.astype(np.int64) * (case.max() + 2) + case).duplicated().to_numpy()
+    # Roles as "victim;witness": a bit per role, and the text built once per distinct set.
+    role, role_names = pd.factorize(records["role"], sort=True)
+    bits = np.zeros(n, dtype=np.int64)
+    np.bitwise_or.at(bits, person, np.left_shift(1, role.astype(np.int64)))
+    patterns, distinct = pd.factorize(bits)
+    names = [";".join(r for i, r in enumerate(role_names) if int(p) >> i & 1) for p in distinct]
+    return pd.DataFrame({
+        "records": np.bincount(person, minlength=n),
+        "cases": np.bincount(person[first_in_case], minlength=n),
+        "roles": pd.array(np.asarray(names, dtype=object)[patterns], dtype="string"),
+        "district_code": pd.array(np.where(pd.isna(home), "unassigned", home), dtype="string"),
+    }, index=pd.Index(ids, name="person_id"))

@@ -135,15 +135,26 @@ def person_features(records: pd.DataFrame, incident: Incident, model: RiskModel)
     Computed over chunks of records and combined with ``max`` (any exposure anywhere counts),
     which gives the same answer as one pass but never builds the whole per-record table.
     """
-    perp_cases = records.loc[records["role"] == "alleged_perpetrator", "case_ref"].unique()
-    parts = [_record_features(records.iloc[i:i + FEATURE_CHUNK], incident, model, perp_cases)
+    case_codes, cases = pd.factorize(records["case_ref"])
+    perp = np.zeros(len(cases) + 1, dtype=bool)  # indexed by case code; the last slot is "no case"
+    perp[case_codes[(records["role"] == "alleged_perpetrator").to_numpy()]] = True
+    case_set = pd.Index(cases)
+    accessed = np.zeros(len(cases) + 1, dtype=bool)
+    extra = np.zeros(len(cases) + 1)
+    for o in incident.overrides:
+        where = case_set.get_indexer([o.case_ref])[0]
+        if where >= 0:
+            accessed[where] |= bool(o.accessed)
+            extra[where] = o.extra_cb
+    per_case = pd.DataFrame({"perp_in_case": perp, "accessed": accessed, "extra_cb": extra})
+    parts = [_record_features(records.iloc[i:i + FEATURE_CHUNK], incident, model,
+                              per_case.iloc[case_codes[i:i + FEATURE_CHUNK]].reset_index(drop=True))
              for i in range(0, max(len(records), 1), FEATURE_CHUNK)]
     combined = pd.concat(parts)
     return combined.groupby(level=0).max() if len(parts) > 1 else combined
 
 
-def _record_features(records: pd.DataFrame, incident: Incident, model: RiskModel,
-                     perp_cases: np.ndarray) -> pd.DataFrame:
+def _record_features(records: pd.DataFrame, incident: Incident, model: RiskModel, per_case: pd.DataFrame) -> pd.DataFrame:
     f = pd.DataFrame(index=records.index)
     for name in model.fields:
         col = records[name] if name in records else pd.Series(pd.NA, index=records.index)
@@ -151,7 +162,7 @@ def _record_features(records: pd.DataFrame, incident: Incident, model: RiskModel
     f["field_lon"] = f.get("field_lon", False) | records["lat"].notna() & records["lon"].notna()
     f["field_easting"] = f.get("field_easting", False) | records["easting"].notna()
 
-    perp_in_case = records["case_ref"].isin(perp_cases)
+    perp_in_case = per_case["perp_in_case"].to_numpy()
     aware = pd.Timestamp(incident.timestamps.became_aware).tz_convert(None)
     age_now = (aware - records["date_of_birth"]).dt.days / 365.25
     child = records["marker_child"] | (records["age"] < 18) | (age_now < 18)
@@ -163,13 +174,11 @@ def _record_features(records: pd.DataFrame, incident: Incident, model: RiskModel
     for marker in ("repeat_victim", "hate_related", "domestic_abuse"):
         f[f"factor_{marker}"] = records[f"marker_{marker}"]
     f["factor_sensitive_role"] = records["sensitive_role"]
-    accessed_cases = {o.case_ref for o in incident.overrides if o.accessed}
-    extra_cb = {o.case_ref: o.extra_cb for o in incident.overrides}
-    f["accessed"] = records["case_ref"].isin(accessed_cases)
-    f["extra_cb"] = records["case_ref"].map(extra_cb).fillna(0.0).astype(float)
-    f["person_id"] = records["person_id"].values
-    agg = {c: "max" for c in f.columns if c != "person_id"}
-    return f.groupby("person_id").agg(agg)
+    f["accessed"] = per_case["accessed"].to_numpy()
+    f["extra_cb"] = per_case["extra_cb"].to_numpy()
+    per_person = f.groupby(records["person_id"].array).max()
+    per_person.index.name = "person_id"
+    return per_person
 
 
 def circumstances(incident: Incident, model: RiskModel) -> tuple[float, list[str]]:
@@ -216,7 +225,7 @@ def score(records: pd.DataFrame, incident: Incident, model: RiskModel) -> pd.Dat
     """One row per person: DPC, EI, CB, severity, likelihood, band and drivers."""
     feats = person_features(records, incident, model)
     out = pd.DataFrame(index=feats.index)
-    drivers: list[tuple[float, pd.Series]] = []
+    drivers: list[tuple[float, np.ndarray, str]] = []  # (weight, applies per person, reason)
 
     # DPC: the highest-scoring exposed field, then context and individual raising factors.
     data_dpc = pd.Series(0, index=feats.index, dtype=int)
@@ -225,7 +234,7 @@ def score(records: pd.DataFrame, incident: Incident, model: RiskModel) -> pd.Dat
         data_dpc = data_dpc.where(~feats[f"field_{name}"] | (data_dpc >= value), value)
         if value > 1:
             text = rule.reason or f"{rule.category} data: {name.replace('_', ' ')}"
-            drivers.append((value - 1, pd.Series(np.where(feats[f"field_{name}"], text, None), index=feats.index)))
+            drivers.append((value - 1, feats[f"field_{name}"].to_numpy(dtype=bool), text))
     dpc = data_dpc.clip(lower=1).astype(float)
     for key in incident.data_context:
         factor = model.context_factors.get(key)
@@ -233,11 +242,11 @@ def score(records: pd.DataFrame, incident: Incident, model: RiskModel) -> pd.Dat
             raise ModelError(f"incident data_context '{key}' is not a context factor in the model "
                              f"({', '.join(model.context_factors)}); fix the incident or the model.")
         dpc += factor.adjust
-        drivers.append((factor.adjust - 0.5, pd.Series(factor.reason, index=feats.index)))
+        drivers.append((factor.adjust - 0.5, np.ones(len(feats), dtype=bool), factor.reason))
     for key, factor in model.individual_factors.items():
         applies = feats[f"factor_{key}"].astype(bool)
         dpc += np.where(applies, factor.adjust, 0)
-        drivers.append((factor.adjust + 0.5, pd.Series(np.where(applies, factor.reason, None), index=feats.index)))
+        drivers.append((factor.adjust + 0.5, applies.to_numpy(dtype=bool), factor.reason))
     out["dpc"] = dpc.clip(1, 4)
 
     ids = _identifiers(feats, model)
@@ -254,15 +263,15 @@ def score(records: pd.DataFrame, incident: Incident, model: RiskModel) -> pd.Dat
     base_lk, _ = incident_likelihood(incident, model)
     lk = model.likelihood
     out["likelihood"] = np.clip(base_lk + np.where(feats["accessed"], lk.record_accessed_step, 0), 1, 5).astype(int)
-    out["likelihood_label"] = [lk.labels[i - 1] for i in out["likelihood"]]
+    out["likelihood_label"] = np.asarray(lk.labels, dtype=object)[out["likelihood"].to_numpy() - 1]
 
     sb = model.severity_bands
     sev_band = np.select([out["severity"] >= sb["very_high"], out["severity"] >= sb["high"],
                           out["severity"] >= sb["medium"]], [3, 2, 1], 0)
-    out["severity_band"] = [BANDS[i] for i in sev_band]
+    out["severity_band"] = np.asarray(BANDS, dtype=object)[sev_band]
     matrix = np.array([[BANDS.index(b) for b in model.band_matrix[row]] for row in BANDS])
     out["band_rank"] = matrix[sev_band, out["likelihood"].to_numpy() - 1]
-    out["band"] = pd.Categorical([BANDS[i] for i in out["band_rank"]], categories=BANDS, ordered=True)
+    out["band"] = pd.Categorical.from_codes(out["band_rank"], categories=BANDS, ordered=True)
     out["drivers"] = _top_drivers(drivers, feats.index, circumstance_phrase(incident))
     for key in model.individual_factors:
         out[f"factor_{key}"] = feats[f"factor_{key}"].astype(bool)
@@ -277,12 +286,16 @@ def _identifiers(feats: pd.DataFrame, model: RiskModel) -> dict[str, np.ndarray]
     return ids
 
 
-def _top_drivers(drivers: list[tuple[float, pd.Series]], index: pd.Index, tail: str, top: int = 3) -> pd.Series:
-    """The strongest reasons first, built column by column (no loop over people)."""
-    text = pd.Series("", index=index, dtype="string")
-    count = pd.Series(0, index=index)
-    for _, reasons in sorted(drivers, key=lambda d: -d[0]):
-        take = reasons.notna() & (count < top)
-        text = text.where(~take, text + reasons.fillna("").astype("string") + "; ")
-        count += take.astype(int)
-    return text + tail
+def _top_drivers(drivers: list[tuple[float, np.ndarray, str]], index: pd.Index, tail: str, top: int = 3) -> pd.Series:
+    """The strongest reasons first. People share a few patterns of reasons, so the text is
+    built once per distinct pattern (a bit per driver) and spread back, not once per person."""
+    ranked = sorted(drivers, key=lambda d: -d[0])
+    pattern = np.zeros(len(index), dtype=object if len(ranked) > 62 else np.int64)
+    for bit, (_, applies, _) in enumerate(ranked):
+        pattern = pattern + np.where(applies, 1 << bit, 0)
+    codes, distinct = pd.factorize(pattern)
+    texts = []
+    for p in distinct:
+        chosen = [reason for bit, (_, _, reason) in enumerate(ranked) if int(p) >> bit & 1][:top]
+        texts.append("".join(f"{r}; " for r in chosen) + tail)
+    return pd.Series(np.asarray(texts, dtype=object)[codes], index=index, dtype="string")
