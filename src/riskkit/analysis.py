@@ -70,23 +70,24 @@ def analyse(incident: str | Path | Incident, model: str | Path | None = None,
     inc = incident if isinstance(incident, Incident) else load_incident(incident)
     mdl = risk.load_model(_model_path(inc, model))
     data = ingest(inc, partition_bytes)
-    records = data.records.copy()
+    records = data.records  # extended in place: a second copy of ten million records would not fit
     geo = _geography(inc, boundaries)
     lookup = None
     if inc.postcode_lookup:
         p = inc.postcode_lookup
         lookup = geography.load_postcode_lookup(inc.resolve(p.path), p.postcode_column, p.code_column)
     assignment = geography.assign(records, geo, lookup)
-    records["district_code"] = assignment.district_code
-    records["assign_method"] = assignment.method
+    records["district_code"] = assignment.district_code.astype("category")
+    records["assign_method"] = assignment.method.astype("category")
     case_district, case_rule = geography.case_districts(records, records["district_code"])
 
     records["person_id"] = people.resolve(records)
     persons = people.person_table(records)
     scored = risk.score(records, inc, mdl)
     persons = persons.join(scored)
-    persons["channel"] = channels(persons, mdl)
-    persons["district"] = districts.name_of(persons["district_code"]).replace({"unassigned": "Unassigned"})
+    persons["channel"] = channels(persons, mdl).astype("category")
+    persons["district"] = districts.name_of(persons["district_code"].astype("string")).replace(
+        {"unassigned": "Unassigned"}).astype("category")
     persons = persons.sort_values(["band_rank", "severity", "likelihood"], ascending=False, kind="stable")
     persons["priority"] = range(1, len(persons) + 1)
     return _assemble(inc, mdl, data, records, persons, case_district, case_rule, assignment, geo, now)
@@ -223,7 +224,7 @@ def scope(a: Analysis, district: str) -> Analysis:
     cases = a.case_district[a.case_district == code]
     chosen = persons["channel"]
     decisions = replace(a.decisions, communicate_count=int(chosen.notna().sum()),
-                        channels={k: int(v) for k, v in chosen.value_counts().items()})
+                        channels={k: int(v) for k, v in chosen.value_counts().items() if v})
     return replace(a, records=records, people=persons, case_district=cases,
                    case_rule=a.case_rule.reindex(cases.index), decisions=decisions, scope=code, whole=a)
 

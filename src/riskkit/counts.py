@@ -16,9 +16,9 @@ ROLE_ORDER = ("victim", "alleged_perpetrator", "witness", "reporting_person", "s
 
 def per_district(records: pd.DataFrame, people: pd.DataFrame, case_district: pd.Series) -> pd.DataFrame:
     """One row per district with any count, plus ``unassigned`` last."""
-    cases = case_district.value_counts()
-    recs = records["district_code"].value_counts()
-    ppl = people["district_code"].value_counts()
+    # Categories can outnumber the values (one district's view of the whole): count present ones.
+    cases, recs, ppl = (s.value_counts().loc[lambda c: c > 0] for s in (case_district, records["district_code"],
+                                                                       people["district_code"]))
     names = dict(districts.reference()[["lad_code", "district"]].values)
     codes = sorted(set(cases.index) | set(recs.index) | set(ppl.index),
                    key=lambda c: (c == districts.UNASSIGNED, names.get(c, c)))

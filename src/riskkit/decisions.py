@@ -98,5 +98,5 @@ def decide(people: pd.DataFrame, incident: Incident, model: RiskModel, rows_read
                   "another party's details, and do not prejudice an inquiry or prosecution.")
     return Decisions(notify=notify, law=law, communicate_law=communicate_law, deadline=deadline,
                      hours_left=hours_left, reason=reason, communicate_count=int(chosen.notna().sum()),
-                     channels={k: int(v) for k, v in counts.items()}, restriction_prompt=prompt,
+                     channels={k: int(v) for k, v in counts.items() if v}, restriction_prompt=prompt,
                      policy_label=model.policy.label)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 import pandera.pandas as pa
+from pandas.api.types import union_categoricals
 from rapidfuzz import process
 
 from riskkit import normalise
@@ -36,6 +37,11 @@ _MARKER_WORDS = {
     "hate_related": r"hate",
     "domestic_abuse": r"domestic|\bda\b",
 }
+# Fields where most values differ (kept as text); every other text field, and these when the
+# extract does not have them, are stored as categories: a column of a few hundred distinct
+# values then costs a byte or two per record, which is what lets ten million records fit.
+DISTINCT_FIELDS = ("case_ref", "full_name", "address", "phone", "email", "notes", "employee_id", "ni_number",
+                   "bank_account")
 TEXT_FIELDS = ("case_ref", "case_district", "full_name", "first_name", "last_name", "address",
                "town", "district", "phone", "email", "notes", "employee_id", "job_title",
                "salary_band", "ni_number", "bank_account")
@@ -44,13 +50,13 @@ RECORD_SCHEMA = pa.DataFrameSchema(
     {
         "record_id": pa.Column(int, unique=True),
         "case_ref": pa.Column("string", nullable=False),
-        "role": pa.Column("string", pa.Check.isin(ROLES)),
+        "role": pa.Column(pd.CategoricalDtype(ROLES), pa.Check.isin(ROLES)),
         "full_name": pa.Column("string", nullable=False),
         "postcode": pa.Column("string", pa.Check.str_matches(normalise.POSTCODE_PATTERN), nullable=True),
         "date_of_birth": pa.Column("datetime64[ns]", nullable=True),
         "lon": pa.Column(float, pa.Check.in_range(-180, 180), nullable=True),
         "lat": pa.Column(float, pa.Check.in_range(-90, 90), nullable=True),
-        "source_file": pa.Column("string"),
+        "source_file": pa.Column("category"),
         "source_row": pa.Column(int, pa.Check.ge(2)),
     },
     strict=False,
@@ -180,7 +186,29 @@ def canonicalise(raw: pd.DataFrame, incident: Incident) -> tuple[pd.DataFrame, p
     for reason, mask in reasons.items():
         why = why + mask.fillna(False).map({True: reason + "; ", False: ""}).astype("string")
     why = why.str.removesuffix("; ")
-    return df, why.astype("string"), findings
+    return _compact(df, mapped), why.astype("string"), findings
+
+
+def _compact(df: pd.DataFrame, mapped: set[str]) -> pd.DataFrame:
+    for col in (*TEXT_FIELDS, "source_file"):
+        if col not in DISTINCT_FIELDS or (col not in mapped and col not in ("case_ref", "full_name")):
+            df[col] = df[col].astype("category")
+    df["role"] = pd.Categorical(df["role"], categories=ROLES)
+    return df
+
+
+def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """pd.concat, but categories are unified rather than turned back into text."""
+    if len(parts) == 1:
+        return parts[0].reset_index(drop=True)
+    columns = {}
+    for col in parts[0].columns:
+        pieces = [p[col] for p in parts]
+        if isinstance(pieces[0].dtype, pd.CategoricalDtype) and col != "role":
+            columns[col] = pd.Series(union_categoricals(pieces, sort_categories=True))
+        else:
+            columns[col] = pd.concat(pieces, ignore_index=True)
+    return pd.DataFrame(columns)
 
 
 def ingest(incident: Incident, partition_bytes: int | None = PARTITION_BYTES) -> Ingested:
@@ -213,7 +241,8 @@ def ingest(incident: Incident, partition_bytes: int | None = PARTITION_BYTES) ->
             rows_read += raw.rows_read
             unparseable += len(raw.bad_rows)
         files.append({"file": label, "rows_read": rows_read, "unparseable_rows": unparseable})
-    records = pd.concat(parts, ignore_index=True)
+    records = _concat(parts)
+    del parts
     records.insert(0, "record_id", range(len(records)))
     records = RECORD_SCHEMA.validate(records)
     quarantine = pd.concat(quarantined, ignore_index=True, sort=False)

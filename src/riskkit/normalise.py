@@ -93,6 +93,10 @@ def text(series: pd.Series) -> pd.Series:
 
     Empty strings become missing so that "present" always means "has content".
     """
+    if isinstance(series.dtype, pd.CategoricalDtype):  # clean the categories, keep the codes
+        encoded = pa.array(series)
+        arr = _clean(_arrow(pd.Series(encoded.dictionary.to_pandas(), dtype="string"))).take(encoded.indices)
+        return pd.Series(pd.arrays.ArrowStringArray(arr.cast(pa.large_string())), index=series.index)
     arr = _arrow(series)
     if arr.null_count == len(arr):  # an unmapped column: nothing to clean
         return pd.Series(pd.arrays.ArrowStringArray(arr.cast(pa.large_string())), index=series.index)

@@ -11,10 +11,13 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pac
 from rapidfuzz import fuzz, process
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -55,31 +58,72 @@ def _codes(series: pd.Series) -> tuple[np.ndarray, int]:
     return codes.astype(np.int64), len(uniques)
 
 
-def _block_pairs(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All (i, j), i < j, of positions sharing a block key (>= 0), as int arrays.
+PAIR_BATCH = 4_000_000  # candidate pairs scored at a time: bounds memory whatever the blocks
 
-    A block with more than ``MAX_BLOCK`` records (one postcode given for a whole hostel, say)
-    would cost its size squared in comparisons; its records are then joined by exact keys only,
-    which can count one person twice but never merges two people.
-    """
+
+def _groups(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions with a block key (>= 0) sorted by key, and each key group's start and size."""
     pos = np.flatnonzero(block >= 0)
     keys = block[pos]
     order = np.argsort(keys, kind="stable")
     pos, keys = pos[order], keys[order]
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    sizes = np.diff(np.r_[starts, len(keys)])
-    ok = (sizes > 1) & (sizes <= MAX_BLOCK)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.empty(0, np.int64)
+    return pos, starts, np.diff(np.r_[starts, len(keys)])
+
+
+def _block_pairs(block: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """All (i, j), i < j, of positions sharing a block key (>= 0), in batches of at most about
+    ``PAIR_BATCH`` pairs."""
+    pos, starts, sizes = _groups(block)
+    ok = sizes > 1
     starts, sizes = starts[ok], sizes[ok]
-    a_parts, b_parts = [], []
     for size in np.unique(sizes):  # all blocks of one size at once
         group_starts = starts[sizes == size]
         i, j = np.triu_indices(int(size), k=1)
-        a_parts.append((group_starts[:, None] + i[None, :]).ravel())
-        b_parts.append((group_starts[:, None] + j[None, :]).ravel())
-    if not a_parts:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    a, b = pos[np.concatenate(a_parts)], pos[np.concatenate(b_parts)]
-    return np.minimum(a, b), np.maximum(a, b)
+        step = max(1, PAIR_BATCH // len(i))
+        for k in range(0, len(group_starts), step):
+            g = group_starts[k:k + step, None]
+            a, b = pos[(g + i[None, :]).ravel()], pos[(g + j[None, :]).ravel()]
+            yield np.minimum(a, b), np.maximum(a, b)
+
+
+def _cross_pairs(left: np.ndarray, block: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Pairs (i, j), i != j, sharing a block key where i is one of the ``left`` positions and
+    j is any position, in batches."""
+    pos, starts, sizes = _groups(block)
+    left = left[block[left] >= 0]
+    if not len(left):
+        return
+    group = np.searchsorted(block[pos][starts], block[left])
+    begin, count = starts[group], sizes[group]
+    cum = np.cumsum(count)
+    cuts = np.unique(np.r_[0, np.searchsorted(cum, np.arange(PAIR_BATCH, cum[-1] + PAIR_BATCH, PAIR_BATCH),
+                                              side="right"), len(left)])
+    for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
+        lp, lb, lc = left[lo:hi], begin[lo:hi], count[lo:hi]
+        offset = np.arange(int(lc.sum())) - np.repeat(np.cumsum(lc) - lc, lc)
+        a, b = np.repeat(lp, lc), pos[np.repeat(lb, lc) + offset]
+        differ = a != b
+        yield np.minimum(a[differ], b[differ]), np.maximum(a[differ], b[differ])
+
+
+def _candidate_pairs(dob: np.ndarray, initial: np.ndarray, n_initials: int, pc: np.ndarray,
+                     n_dob: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Record pairs worth a fuzzy name comparison: same date of birth and surname initial, or
+    same postcode where the dates of birth could belong to one person (equal, or one missing).
+
+    Same-postcode pairs with two different dates of birth are never formed: they could never
+    be merged. A postcode shared by more than ``MAX_BLOCK`` records (a hostel, a police
+    station given as the address) forms no pairs: its records are joined by exact keys only,
+    which can count one person twice but never merges two people.
+    """
+    yield from _block_pairs(np.where(dob >= 0, dob * (n_initials + 2) + initial + 1, -1))
+    pos, _, sizes = _groups(pc)
+    pc_size = np.zeros(len(pc), dtype=np.int64)
+    pc_size[pos] = np.repeat(sizes, sizes)
+    pc_ok = np.where(pc_size <= MAX_BLOCK, pc, -1)
+    yield from _block_pairs(np.where((pc_ok >= 0) & (dob >= 0), pc_ok * (n_dob + 1) + dob, -1))
+    yield from _cross_pairs(np.flatnonzero((dob < 0) & (pc_ok >= 0)), pc_ok)
 
 
 def _fuzzy_scores(name_codes: np.ndarray, names: np.ndarray, a: np.ndarray, b: np.ndarray,
@@ -126,8 +170,7 @@ def resolve(records: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD,
     _, first, inverse = np.unique(exact[valid], return_index=True, return_inverse=True)
     edges_a, edges_b = [valid[first[inverse]]], [valid]
 
-    for block in (np.where(dob >= 0, dob * (len(initials) + 2) + initial + 1, -1), pc):
-        a, b = _block_pairs(block)
+    for a, b in _candidate_pairs(dob, initial, len(initials), pc, n_dob):
         if not len(a):
             continue
         scores = _fuzzy_scores(name_codes, name_values, a, b, threshold)
@@ -142,21 +185,22 @@ def resolve(records: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD,
 
     # Each person's id comes from the smallest of their records' details, so it does not
     # depend on the order of rows; the first record (root) only breaks ties between people.
-    dob_text = records["date_of_birth"].dt.strftime("%Y-%m-%d").astype("string").fillna("")
-    pc_text = records["postcode"].str.replace(" ", "", regex=False).astype("string").fillna("")
-    member_key = (names.astype("string") + "|" + dob_text + "|" + pc_text).to_numpy(dtype=object)
-    key_text = np.empty(n_comp, dtype=object)
-    key_text[labels] = member_key  # right for people with one record; the rest are set below
-    shared = np.bincount(labels, minlength=n_comp)[labels] > 1
-    key_codes, key_values = pd.factorize(member_key[shared], sort=True)
-    smallest = np.full(n_comp, np.iinfo(np.int64).max)
-    np.minimum.at(smallest, labels[shared], key_codes)
-    multi = smallest < len(key_values)
-    key_text[multi] = np.asarray(key_values, dtype=object)[smallest[multi]]
+    # Details are joined as Arrow strings from the distinct names, dates and postcodes.
+    details = _details(name_uniques, dob, records["date_of_birth"], pc, records["postcode"])
+    rep = np.empty(n_comp, dtype=np.int64)
+    rep[labels] = np.arange(n)  # one record per person; people with several records are set below
+    shared = np.flatnonzero(np.bincount(labels, minlength=n_comp)[labels] > 1)
+    if len(shared):
+        key_codes, _ = pd.factorize(pd.array(details(name_codes[shared], shared), dtype="string[pyarrow]"), sort=True)
+        smallest = np.full(n_comp, np.iinfo(np.int64).max)
+        np.minimum.at(smallest, labels[shared], key_codes)
+        is_min = key_codes == smallest[labels[shared]]
+        rep[labels[shared][is_min]] = shared[is_min]
     root = np.full(n_comp, n)
     np.minimum.at(root, labels, np.arange(n))
+    key_text = details(name_codes[rep], rep)
     # Distinct people with identical details (a name and nothing else) still get distinct ids.
-    canonical, _ = pd.factorize(key_text)
+    canonical = pac.dictionary_encode(key_text).indices.to_numpy(zero_copy_only=False)
     order = np.lexsort((root, canonical))
     starts = np.r_[True, canonical[order][1:] != canonical[order][:-1]]
     group_start = np.maximum.accumulate(np.where(starts, np.arange(n_comp), 0))
@@ -173,9 +217,36 @@ def resolve(records: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD,
         h.update(text.encode())
         return "P-" + h.hexdigest().upper()
 
-    ids = np.array([mac(k + (f"#{s}" if s else "")) for k, s in zip(key_text.tolist(), suffix.tolist(), strict=True)],
-                   dtype=object)
-    return pd.Series(ids[labels], index=records.index, dtype="string")
+    chunks = []
+    for i in range(0, n_comp, ID_CHUNK):  # Python strings for one chunk of people at a time
+        texts, sfx = key_text[i:i + ID_CHUNK].to_pylist(), suffix[i:i + ID_CHUNK].tolist()
+        chunks.append(pa.array([mac(k + (f"#{x}" if x else "")) for k, x in zip(texts, sfx, strict=True)],
+                               type=pa.large_string()))
+    ids = pa.concat_arrays(chunks).take(pa.array(labels))
+    return pd.Series(pd.arrays.ArrowStringArray(ids), index=records.index)
+
+
+ID_CHUNK = 1_000_000
+
+
+def _details(name_uniques: pd.Index, dob: np.ndarray, dates: pd.Series, pc: np.ndarray,
+             postcodes: pd.Series) -> Callable[[np.ndarray, np.ndarray], pa.Array]:
+    """A function giving 'name|yyyy-mm-dd|postcode' for chosen records, each part formatted
+    once per distinct value."""
+    names = pa.array(np.asarray(name_uniques, dtype=object), type=pa.large_string())
+    _, dob_values = pd.factorize(dates)
+    dob_text = pa.array(list(pd.Series(dob_values).dt.strftime("%Y-%m-%d")) + [""], type=pa.large_string())
+    _, pc_values = pd.factorize(postcodes)
+    pc_text = pa.array([str(v).replace(" ", "") for v in pc_values] + [""], type=pa.large_string())
+
+    def details(name_codes: np.ndarray, rows: np.ndarray) -> pa.Array:
+        d, p = dob[rows], pc[rows]
+        return pac.binary_join_element_wise(names.take(pa.array(name_codes)),
+                                            dob_text.take(pa.array(np.where(d < 0, len(dob_text) - 1, d))),
+                                            pc_text.take(pa.array(np.where(p < 0, len(pc_text) - 1, p))),
+                                            pa.scalar("|", pa.large_string()))
+
+    return details
 
 
 def person_table(records: pd.DataFrame) -> pd.DataFrame:
@@ -198,5 +269,5 @@ def person_table(records: pd.DataFrame) -> pd.DataFrame:
         "records": np.bincount(person, minlength=n),
         "cases": np.bincount(person[first_in_case], minlength=n),
         "roles": pd.array(np.asarray(names, dtype=object)[patterns], dtype="string"),
-        "district_code": pd.array(np.where(pd.isna(home), "unassigned", home), dtype="string"),
+        "district_code": pd.Categorical(np.where(pd.isna(home), "unassigned", home)),
     }, index=pd.Index(ids, name="person_id"))

@@ -263,12 +263,12 @@ def score(records: pd.DataFrame, incident: Incident, model: RiskModel) -> pd.Dat
     base_lk, _ = incident_likelihood(incident, model)
     lk = model.likelihood
     out["likelihood"] = np.clip(base_lk + np.where(feats["accessed"], lk.record_accessed_step, 0), 1, 5).astype(int)
-    out["likelihood_label"] = np.asarray(lk.labels, dtype=object)[out["likelihood"].to_numpy() - 1]
+    out["likelihood_label"] = _labels(lk.labels, out["likelihood"].to_numpy() - 1)
 
     sb = model.severity_bands
     sev_band = np.select([out["severity"] >= sb["very_high"], out["severity"] >= sb["high"],
                           out["severity"] >= sb["medium"]], [3, 2, 1], 0)
-    out["severity_band"] = np.asarray(BANDS, dtype=object)[sev_band]
+    out["severity_band"] = _labels(BANDS, sev_band)
     matrix = np.array([[BANDS.index(b) for b in model.band_matrix[row]] for row in BANDS])
     out["band_rank"] = matrix[sev_band, out["likelihood"].to_numpy() - 1]
     out["band"] = pd.Categorical.from_codes(out["band_rank"], categories=BANDS, ordered=True)
@@ -298,4 +298,11 @@ def _top_drivers(drivers: list[tuple[float, np.ndarray, str]], index: pd.Index, 
     for p in distinct:
         chosen = [reason for bit, (_, _, reason) in enumerate(ranked) if int(p) >> bit & 1][:top]
         texts.append("".join(f"{r}; " for r in chosen) + tail)
-    return pd.Series(np.asarray(texts, dtype=object)[codes], index=index, dtype="string")
+    return pd.Series(_labels(texts, codes), index=index)
+
+
+def _labels(texts: list[str] | tuple[str, ...], codes: np.ndarray) -> pd.Categorical:
+    """Text per person as categories: a few distinct texts shared by millions of people cost a
+    byte or two each, not a string each."""
+    which, distinct = pd.factorize(pd.Series(list(texts), dtype=object))
+    return pd.Categorical.from_codes(which[codes], categories=distinct)
