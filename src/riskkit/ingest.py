@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandas.api.types import union_categoricals
@@ -127,13 +128,33 @@ def read_extract(incident: Incident, progress: bool = False) -> tuple[pd.DataFra
 
 
 def _roles(series: pd.Series, default: str) -> tuple[pd.Series, pd.Series]:
-    s = normalise.text(series).str.lower()
-    out = pd.Series(pd.NA, index=s.index, dtype="string")
-    for role, pattern in _ROLE_WORDS:
-        out = out.mask(out.isna() & s.str.contains(pattern, regex=True, na=False), role)
-    unknown = s.notna() & out.isna()
-    out = out.fillna("other").mask(s.isna(), default)
-    return out.astype("string"), unknown
+    @normalise.per_distinct
+    def label(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+        s = normalise.text(values).str.lower()
+        out = pd.Series(pd.NA, index=s.index, dtype="string")
+        for role, pattern in _ROLE_WORDS:
+            out = out.mask(out.isna() & s.str.contains(pattern, regex=True, na=False), role)
+        unknown = s.notna() & out.isna()
+        return out.fillna("other").mask(s.isna(), default), unknown.astype(bool)
+
+    out, unknown = label(series)
+    return out.fillna(default).astype("string"), unknown
+
+
+@normalise.per_distinct
+def _markers(series: pd.Series) -> tuple[pd.Series, ...]:
+    text = normalise.text(series).str.lower()
+    return tuple(text.str.contains(pattern, regex=True, na=False).astype(bool) for pattern in _MARKER_WORDS.values())
+
+
+def _reasons(reasons: dict[str, pd.Series], index: pd.Index) -> pd.Series:
+    """'reason; reason' per row ('' when none): a bit per reason, the text once per pattern."""
+    bits = np.zeros(len(index), dtype=np.int64)
+    for bit, mask in enumerate(reasons.values()):
+        bits |= np.where(mask.fillna(False).to_numpy(dtype=bool), 1 << bit, 0)
+    codes, patterns = pd.factorize(bits)
+    texts = ["; ".join(r for bit, r in enumerate(reasons) if int(p) >> bit & 1) for p in patterns]
+    return pd.Series(pd.array(np.asarray(texts, dtype=object)[codes], dtype="string"), index=index)
 
 
 def canonicalise(raw: pd.DataFrame, incident: Incident) -> tuple[pd.DataFrame, pd.Series, list[dict]]:
@@ -176,17 +197,12 @@ def canonicalise(raw: pd.DataFrame, incident: Incident) -> tuple[pd.DataFrame, p
         findings.append({"check": "invalid postcode ignored (another location was used)",
                          "count": int((bad_pc & has_location).sum())})
 
-    marker_text = normalise.text(raw["markers"]).str.lower()
-    for marker, pattern in _MARKER_WORDS.items():
-        df[f"marker_{marker}"] = marker_text.str.contains(pattern, regex=True, na=False).astype(bool)
+    for marker, found in zip(_MARKER_WORDS, _markers(raw["markers"]), strict=True):
+        df[f"marker_{marker}"] = found
     for col in ("sickness_absence", "sensitive_role"):
         df[col] = normalise.flags(raw[col])
 
-    why = pd.Series("", index=df.index, dtype="string")
-    for reason, mask in reasons.items():
-        why = why + mask.fillna(False).map({True: reason + "; ", False: ""}).astype("string")
-    why = why.str.removesuffix("; ")
-    return _compact(df, mapped), why.astype("string"), findings
+    return _compact(df, mapped), _reasons(reasons, df.index), findings
 
 
 def _compact(df: pd.DataFrame, mapped: set[str]) -> pd.DataFrame:

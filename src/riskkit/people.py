@@ -208,22 +208,28 @@ def resolve(records: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD,
     suffix[order] = np.arange(n_comp) - group_start
 
     secret = key if key is not None else pseudonym_key()
-    # Keyed BLAKE2b is a MAC: without the key nobody can recompute an id from a name. The
-    # keyed state is prepared once and copied, which saves a compression per person.
+    suffix_text = pa.array(np.where(suffix > 0, np.char.add("#", suffix.astype(str)), ""), type=pa.large_string())
+    blobs = pac.binary_join_element_wise(key_text, suffix_text, pa.scalar("", pa.large_string()))
+    ids = pa.concat_arrays([_ids(blobs[i:i + ID_CHUNK], secret) for i in range(0, n_comp, ID_CHUNK)])
+    return pd.Series(pd.arrays.ArrowStringArray(ids.take(pa.array(labels))), index=records.index)
+
+
+def _ids(details: pa.Array, secret: bytes) -> pa.Array:
+    """'P-' and 16 upper-case hex digits of a keyed BLAKE2b per person.
+
+    Keyed BLAKE2b is a MAC: without the key nobody can recompute an id from a name. The keyed
+    state is prepared once and copied (saving a compression per person), the digests are
+    concatenated in one buffer and hex-encoded in one call, and Arrow slices that text into ids.
+    """
     keyed = hashlib.blake2b(key=hashlib.sha256(secret).digest(), digest_size=8)
-
-    def mac(text: str) -> str:
+    digests = bytearray()
+    for blob in details.cast(pa.large_binary()).to_pylist():
         h = keyed.copy()
-        h.update(text.encode())
-        return "P-" + h.hexdigest().upper()
-
-    chunks = []
-    for i in range(0, n_comp, ID_CHUNK):  # Python strings for one chunk of people at a time
-        texts, sfx = key_text[i:i + ID_CHUNK].to_pylist(), suffix[i:i + ID_CHUNK].tolist()
-        chunks.append(pa.array([mac(k + (f"#{x}" if x else "")) for k, x in zip(texts, sfx, strict=True)],
-                               type=pa.large_string()))
-    ids = pa.concat_arrays(chunks).take(pa.array(labels))
-    return pd.Series(pd.arrays.ArrowStringArray(ids), index=records.index)
+        h.update(blob)
+        digests += h.digest()
+    hexes = pa.LargeStringArray.from_buffers(len(details), pa.py_buffer(np.arange(len(details) + 1, dtype=np.int64) * 16),
+                                             pa.py_buffer(bytes(digests).hex().upper().encode()))
+    return pac.binary_join_element_wise(pa.scalar("P-", pa.large_string()), hexes, pa.scalar("", pa.large_string()))
 
 
 ID_CHUNK = 1_000_000

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -180,8 +181,10 @@ def iter_csv(path: Path, encoding: str | None = None, delimiter: str | None = No
             seen_bad = len(bad)
             frame = batch.to_pandas()
             consumed = len(frame) + len(new_bad)
-            bad_numbers = {n for n, _ in new_bad}
-            frame["source_row"] = [r for r in range(next_row, next_row + consumed) if r not in bad_numbers][: len(frame)]
+            rows = np.arange(next_row, next_row + consumed)
+            if new_bad:
+                rows = rows[~np.isin(rows, [n for n, _ in new_bad])]
+            frame["source_row"] = rows[: len(frame)]
             next_row += consumed
             emitted = True
             yield RawTable(frame, new_bad)

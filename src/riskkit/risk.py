@@ -147,14 +147,20 @@ def person_features(records: pd.DataFrame, incident: Incident, model: RiskModel)
             accessed[where] |= bool(o.accessed)
             extra[where] = o.extra_cb
     per_case = pd.DataFrame({"perp_in_case": perp, "accessed": accessed, "extra_cb": extra})
+    # Grouped by integer person codes (sorted like the ids), not by the id strings.
+    person, ids = pd.factorize(records["person_id"], sort=True)
     parts = [_record_features(records.iloc[i:i + FEATURE_CHUNK], incident, model,
-                              per_case.iloc[case_codes[i:i + FEATURE_CHUNK]].reset_index(drop=True))
+                              per_case.iloc[case_codes[i:i + FEATURE_CHUNK]].reset_index(drop=True),
+                              person[i:i + FEATURE_CHUNK])
              for i in range(0, max(len(records), 1), FEATURE_CHUNK)]
     combined = pd.concat(parts)
-    return combined.groupby(level=0).max() if len(parts) > 1 else combined
+    combined = combined.groupby(level=0).max() if len(parts) > 1 else combined
+    combined.index = pd.Index(ids, name="person_id")[combined.index]
+    return combined
 
 
-def _record_features(records: pd.DataFrame, incident: Incident, model: RiskModel, per_case: pd.DataFrame) -> pd.DataFrame:
+def _record_features(records: pd.DataFrame, incident: Incident, model: RiskModel, per_case: pd.DataFrame,
+                     person: np.ndarray) -> pd.DataFrame:
     f = pd.DataFrame(index=records.index)
     for name in model.fields:
         col = records[name] if name in records else pd.Series(pd.NA, index=records.index)
@@ -176,9 +182,7 @@ def _record_features(records: pd.DataFrame, incident: Incident, model: RiskModel
     f["factor_sensitive_role"] = records["sensitive_role"]
     f["accessed"] = per_case["accessed"].to_numpy()
     f["extra_cb"] = per_case["extra_cb"].to_numpy()
-    per_person = f.groupby(records["person_id"].array).max()
-    per_person.index.name = "person_id"
-    return per_person
+    return f.groupby(person).max()
 
 
 def circumstances(incident: Incident, model: RiskModel) -> tuple[float, list[str]]:
@@ -228,14 +232,16 @@ def score(records: pd.DataFrame, incident: Incident, model: RiskModel) -> pd.Dat
     drivers: list[tuple[float, np.ndarray, str]] = []  # (weight, applies per person, reason)
 
     # DPC: the highest-scoring exposed field, then context and individual raising factors.
-    data_dpc = pd.Series(0, index=feats.index, dtype=int)
+    # numpy arrays, not Series: millions of people, a dozen passes each
+    data_dpc = np.zeros(len(feats), dtype=np.int64)
     for name, rule in model.fields.items():
         value = int(np.clip(model.base_scores[rule.category] + rule.adjust, 1, 4))
-        data_dpc = data_dpc.where(~feats[f"field_{name}"] | (data_dpc >= value), value)
+        exposed = feats[f"field_{name}"].to_numpy(dtype=bool)
+        data_dpc = np.where(exposed, np.maximum(data_dpc, value), data_dpc)
         if value > 1:
             text = rule.reason or f"{rule.category} data: {name.replace('_', ' ')}"
-            drivers.append((value - 1, feats[f"field_{name}"].to_numpy(dtype=bool), text))
-    dpc = data_dpc.clip(lower=1).astype(float)
+            drivers.append((value - 1, exposed, text))
+    dpc = np.maximum(data_dpc, 1).astype(float)
     for key in incident.data_context:
         factor = model.context_factors.get(key)
         if factor is None:
@@ -244,21 +250,21 @@ def score(records: pd.DataFrame, incident: Incident, model: RiskModel) -> pd.Dat
         dpc += factor.adjust
         drivers.append((factor.adjust - 0.5, np.ones(len(feats), dtype=bool), factor.reason))
     for key, factor in model.individual_factors.items():
-        applies = feats[f"factor_{key}"].astype(bool)
+        applies = feats[f"factor_{key}"].to_numpy(dtype=bool)
         dpc += np.where(applies, factor.adjust, 0)
-        drivers.append((factor.adjust + 0.5, applies.to_numpy(dtype=bool), factor.reason))
-    out["dpc"] = dpc.clip(1, 4)
+        drivers.append((factor.adjust + 0.5, applies, factor.reason))
+    out["dpc"] = np.clip(dpc, 1, 4)
 
     ids = _identifiers(feats, model)
-    ei = pd.Series(model.identification.minimum, index=feats.index)
+    ei = np.full(len(feats), model.identification.minimum)
     for rule in model.identification.rules:
         hit = np.logical_and.reduce([ids[i] for i in rule.all_of])
-        ei = ei.where(~hit | (ei >= rule.ei), rule.ei)
+        ei = np.where(hit, np.maximum(ei, rule.ei), ei)
     out["ei"] = ei
 
     cb, _ = circumstances(incident, model)
-    out["cb"] = (cb + feats["extra_cb"]).clip(upper=2.0)
-    out["severity"] = (out["dpc"] * out["ei"] + out["cb"]).clip(0.25, 6.0).round(3)
+    out["cb"] = np.minimum(cb + feats["extra_cb"].to_numpy(dtype=float), 2.0)
+    out["severity"] = np.clip(out["dpc"].to_numpy() * ei + out["cb"].to_numpy(), 0.25, 6.0).round(3)
 
     base_lk, _ = incident_likelihood(incident, model)
     lk = model.likelihood
