@@ -151,3 +151,18 @@ def test_pair_batches_do_not_change_people(monkeypatch):
     whole = people.resolve(recs, key=b"k")
     monkeypatch.setattr(people, "PAIR_BATCH", 3)
     assert people.resolve(recs, key=b"k").equals(whole)
+
+
+def test_person_roles_are_listed_alphabetically_whatever_the_role_categories():
+    from riskkit.ingest import ROLES
+
+    recs = pd.DataFrame({
+        "person_id": pd.Series(["P-1", "P-1", "P-2"], dtype="string"),
+        "district_code": pd.Series(["E07000096", "E07000096", "unassigned"], dtype="category"),
+        "case_ref": pd.Series(["C1", "C2", "C1"], dtype="string"),
+        "role": pd.Categorical(["victim", "alleged_perpetrator", "witness"], categories=ROLES),
+    })
+    table = people.person_table(recs)
+    assert table.loc["P-1", "roles"] == "alleged_perpetrator;victim"  # not the categories order
+    assert table.loc["P-1", "cases"] == 2 and table.loc["P-1", "records"] == 2
+    assert table.loc["P-2", "district_code"] == "unassigned"

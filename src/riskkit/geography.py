@@ -251,12 +251,17 @@ def case_districts(records: pd.DataFrame, record_codes: pd.Series) -> tuple[pd.S
     the answer never depends on the order of rows in the extract.
     Returns (district code per case_ref, rule used per case_ref).
     """
-    cases = pd.Index(records["case_ref"].unique()).sort_values()
+    case, refs = pd.factorize(records["case_ref"], sort=True)
+    cases = pd.Index(refs)
     location, _ = districts.codes_for(records["case_district"])
     placed = record_codes.where(record_codes != districts.UNASSIGNED)
-    by_location = _mode(location, records["case_ref"]).reindex(cases)
-    by_victim = _mode(placed.where(records["role"] == "victim"), records["case_ref"]).reindex(cases)
-    by_subjects = _mode(placed, records["case_ref"]).reindex(cases)
+
+    def mode(codes: pd.Series) -> pd.Series:
+        return pd.Series(mode_per_group(codes, case, len(cases)), index=cases, dtype="string")
+
+    by_location = mode(location)
+    by_victim = mode(placed.where(records["role"] == "victim"))
+    by_subjects = mode(placed)
     result = by_location.fillna(by_victim).fillna(by_subjects)
     rule = pd.Series("subjects' homes", index=cases, dtype="string")
     rule = rule.mask(by_victim.notna() & by_location.isna(), "complainant or victim")

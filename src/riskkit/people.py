@@ -266,7 +266,11 @@ def person_table(records: pd.DataFrame) -> pd.DataFrame:
     case, _ = pd.factorize(records["case_ref"])
     first_in_case = ~pd.Series(person.astype(np.int64) * (case.max() + 2) + case).duplicated().to_numpy()
     # Roles as "victim;witness": a bit per role, and the text built once per distinct set.
-    role, role_names = pd.factorize(records["role"], sort=True)
+    role, role_names = pd.factorize(records["role"])
+    order = np.argsort(np.asarray(role_names, dtype=object))  # role names in alphabetical order
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    role, role_names = rank[role], [str(role_names[i]) for i in order]
     bits = np.zeros(n, dtype=np.int64)
     np.bitwise_or.at(bits, person, np.left_shift(1, role.astype(np.int64)))
     patterns, distinct = pd.factorize(bits)
