@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from riskkit import __version__, counts, districts, geography, people, risk
@@ -84,12 +85,19 @@ def analyse(incident: str | Path | Incident, model: str | Path | None = None,
     records["person_id"] = people.resolve(records)
     persons = people.person_table(records)
     scored = risk.score(records, inc, mdl)
-    persons = persons.join(scored)
+    if not scored.index.equals(persons.index):
+        raise AssertionError("scored people and resolved people differ")
+    for column in scored.columns:  # column by column: no second copy of millions of people
+        persons[column] = scored.pop(column).values
+    del scored
     persons["channel"] = channels(persons, mdl).astype("category")
     persons["district"] = districts.name_of(persons["district_code"].astype("string")).replace(
         {"unassigned": "Unassigned"}).astype("category")
-    persons = persons.sort_values(["band_rank", "severity", "likelihood"], ascending=False, kind="stable")
-    persons["priority"] = range(1, len(persons) + 1)
+    # Highest band, then severity, then likelihood first; ties keep the order of the ids.
+    order = np.lexsort((-persons["likelihood"].to_numpy(), -persons["severity"].to_numpy(),
+                        -persons["band_rank"].to_numpy()))
+    persons = persons.take(order)
+    persons["priority"] = np.arange(1, len(persons) + 1)
     return _assemble(inc, mdl, data, records, persons, case_district, case_rule, assignment, geo, now)
 
 

@@ -126,12 +126,17 @@ def _candidate_pairs(dob: np.ndarray, initial: np.ndarray, n_initials: int, pc: 
     yield from _cross_pairs(np.flatnonzero((dob < 0) & (pc_ok >= 0)), pc_ok)
 
 
-def _fuzzy_scores(name_codes: np.ndarray, names: np.ndarray, a: np.ndarray, b: np.ndarray,
+def _fuzzy_scores(name_codes: np.ndarray, names: np.ndarray, lengths: np.ndarray, a: np.ndarray, b: np.ndarray,
                   threshold: float) -> np.ndarray:
-    """token_sort_ratio of the names at a and b (0 below ``threshold``), once per distinct pair of names."""
+    """token_sort_ratio of the names at a and b (0 below ``threshold``), once per distinct pair
+    of names, and not at all when their lengths alone rule a match out: the ratio is at most
+    100 * (1 - |la - lb| / (la + lb)), because every character of difference costs an edit."""
     na, nb = name_codes[a], name_codes[b]
     scores = np.full(len(a), 100.0)
-    differ = na != nb
+    la, lb = lengths[na], lengths[nb]
+    possible = 100.0 * (1 - np.abs(la - lb) / np.maximum(la + lb, 1)) >= threshold - 1e-9
+    scores[~possible] = 0.0
+    differ = (na != nb) & possible
     if differ.any():
         lo, hi = np.minimum(na[differ], nb[differ]), np.maximum(na[differ], nb[differ])
         pair, inverse = np.unique(lo * len(names) + hi, return_inverse=True)
@@ -157,6 +162,7 @@ def resolve(records: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD,
     name_codes = name_codes.astype(np.int64)
     name_values = np.asarray(name_uniques, dtype=object)
     empty = name_values[name_codes] == ""
+    lengths = pac.utf8_length(pa.array(name_values, type=pa.large_string())).to_numpy().astype(np.int64)
     dob, n_dob = _codes(records["date_of_birth"])
     pc, n_pc = _codes(records["postcode"])
     initials, _ = _codes(pd.Series(name_uniques).str.split(" ").str[-1].str[:1])
@@ -173,7 +179,7 @@ def resolve(records: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD,
     for a, b in _candidate_pairs(dob, initial, len(initials), pc, n_dob):
         if not len(a):
             continue
-        scores = _fuzzy_scores(name_codes, name_values, a, b, threshold)
+        scores = _fuzzy_scores(name_codes, name_values, lengths, a, b, threshold)
         compatible = (dob[a] < 0) | (dob[b] < 0) | (dob[a] == dob[b])
         keep = (scores >= threshold) & compatible & ~empty[a]
         edges_a.append(a[keep])
