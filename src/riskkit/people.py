@@ -58,7 +58,7 @@ def _codes(series: pd.Series) -> tuple[np.ndarray, int]:
     return codes.astype(np.int64), len(uniques)
 
 
-PAIR_BATCH = 4_000_000  # candidate pairs scored at a time: bounds memory whatever the blocks
+PAIR_BATCH = 1_000_000  # candidate pairs scored at a time: bounds memory whatever the blocks
 
 
 def _groups(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -126,7 +126,7 @@ def _candidate_pairs(dob: np.ndarray, initial: np.ndarray, n_initials: int, pc: 
     yield from _cross_pairs(np.flatnonzero((dob < 0) & (pc_ok >= 0)), pc_ok)
 
 
-def _fuzzy_scores(name_codes: np.ndarray, names: np.ndarray, lengths: np.ndarray, a: np.ndarray, b: np.ndarray,
+def _fuzzy_scores(name_codes: np.ndarray, names: pa.Array, lengths: np.ndarray, a: np.ndarray, b: np.ndarray,
                   threshold: float) -> np.ndarray:
     """token_sort_ratio of the names at a and b (0 below ``threshold``), once per distinct pair
     of names, and not at all when their lengths alone rule a match out: the ratio is at most
@@ -138,10 +138,11 @@ def _fuzzy_scores(name_codes: np.ndarray, names: np.ndarray, lengths: np.ndarray
     scores[~possible] = 0.0
     differ = (na != nb) & possible
     if differ.any():
+        width = np.int64(len(names))
         lo, hi = np.minimum(na[differ], nb[differ]), np.maximum(na[differ], nb[differ])
-        pair, inverse = np.unique(lo * len(names) + hi, return_inverse=True)
-        distinct = process.cpdist(names[pair // len(names)], names[pair % len(names)],
-                                  scorer=fuzz.token_sort_ratio, score_cutoff=threshold, workers=-1)
+        pair, inverse = np.unique(lo * width + hi, return_inverse=True)
+        left, right = (names.take(pa.array(x)).to_pylist() for x in (pair // width, pair % width))
+        distinct = process.cpdist(left, right, scorer=fuzz.token_sort_ratio, score_cutoff=threshold, workers=-1)
         scores[differ] = distinct[inverse]
     return scores
 
@@ -157,42 +158,52 @@ def resolve(records: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD,
     n = len(records)
     if not n:
         return pd.Series([], index=records.index, dtype="string")
+    # Ten million records: every per-record array here is an integer code, the names live once
+    # each in Arrow, and intermediates are dropped as soon as they are used.
     names = normalise.name_key(records["full_name"]).fillna("")
     name_codes, name_uniques = pd.factorize(names)
+    del names
     name_codes = name_codes.astype(np.int64)
-    name_values = np.asarray(name_uniques, dtype=object)
-    empty = name_values[name_codes] == ""
-    lengths = pac.utf8_length(pa.array(name_values, type=pa.large_string())).to_numpy().astype(np.int64)
+    name_text = pa.array(np.asarray(name_uniques, dtype=object), type=pa.large_string())
+    empty = pac.equal(name_text, "").to_numpy(zero_copy_only=False)[name_codes]
+    lengths = pac.utf8_length(name_text).to_numpy().astype(np.int64)
     dob, n_dob = _codes(records["date_of_birth"])
     pc, n_pc = _codes(records["postcode"])
-    initials, _ = _codes(pd.Series(name_uniques).str.split(" ").str[-1].str[:1])
+    initials, _ = _codes(pd.Series(pd.arrays.ArrowStringArray(name_text)).str.split(" ").str[-1].str[:1])
     initial = initials[name_codes]
 
     # A name alone never merges two records: namesakes are common. It needs a date of birth
     # or, failing that, a postcode to agree as well.
     second = np.where(dob >= 0, dob, np.where(pc >= 0, n_dob + pc, -1))
     exact = np.where(~empty & (second >= 0), name_codes * (n_dob + n_pc + 1) + second, -1)
+    del second
     valid = np.flatnonzero(exact >= 0)
     _, first, inverse = np.unique(exact[valid], return_index=True, return_inverse=True)
+    del exact
     edges_a, edges_b = [valid[first[inverse]]], [valid]
+    del first, inverse
 
     for a, b in _candidate_pairs(dob, initial, len(initials), pc, n_dob):
         if not len(a):
             continue
-        scores = _fuzzy_scores(name_codes, name_values, lengths, a, b, threshold)
+        scores = _fuzzy_scores(name_codes, name_text, lengths, a, b, threshold)
         compatible = (dob[a] < 0) | (dob[b] < 0) | (dob[a] == dob[b])
         keep = (scores >= threshold) & compatible & ~empty[a]
         edges_a.append(a[keep])
         edges_b.append(b[keep])
+    del initial, empty, valid
 
     ea, eb = np.concatenate(edges_a), np.concatenate(edges_b)
+    del edges_a, edges_b
     graph = coo_matrix((np.ones(len(ea), dtype=np.int8), (ea, eb)), shape=(n, n))
+    del ea, eb
     n_comp, labels = connected_components(graph, directed=False)
+    del graph
 
     # Each person's id comes from the smallest of their records' details, so it does not
     # depend on the order of rows; the first record (root) only breaks ties between people.
     # Details are joined as Arrow strings from the distinct names, dates and postcodes.
-    details = _details(name_uniques, dob, records["date_of_birth"], pc, records["postcode"])
+    details = _details(name_text, dob, records["date_of_birth"], pc, records["postcode"])
     rep = np.empty(n_comp, dtype=np.int64)
     rep[labels] = np.arange(n)  # one record per person; people with several records are set below
     shared = np.flatnonzero(np.bincount(labels, minlength=n_comp)[labels] > 1)
@@ -214,9 +225,13 @@ def resolve(records: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD,
     suffix[order] = np.arange(n_comp) - group_start
 
     secret = key if key is not None else pseudonym_key()
-    suffix_text = pa.array(np.where(suffix > 0, np.char.add("#", suffix.astype(str)), ""), type=pa.large_string())
-    blobs = pac.binary_join_element_wise(key_text, suffix_text, pa.scalar("", pa.large_string()))
+    tail = np.full(n_comp, "", dtype=object)
+    numbered = np.flatnonzero(suffix)
+    tail[numbered] = [f"#{x}" for x in suffix[numbered].tolist()]
+    blobs = pac.binary_join_element_wise(key_text, pa.array(tail, type=pa.large_string()), pa.scalar("", pa.large_string()))
+    del key_text, tail
     ids = pa.concat_arrays([_ids(blobs[i:i + ID_CHUNK], secret) for i in range(0, n_comp, ID_CHUNK)])
+    del blobs
     return pd.Series(pd.arrays.ArrowStringArray(ids.take(pa.array(labels))), index=records.index)
 
 
@@ -241,11 +256,10 @@ def _ids(details: pa.Array, secret: bytes) -> pa.Array:
 ID_CHUNK = 1_000_000
 
 
-def _details(name_uniques: pd.Index, dob: np.ndarray, dates: pd.Series, pc: np.ndarray,
+def _details(names: pa.Array, dob: np.ndarray, dates: pd.Series, pc: np.ndarray,
              postcodes: pd.Series) -> Callable[[np.ndarray, np.ndarray], pa.Array]:
     """A function giving 'name|yyyy-mm-dd|postcode' for chosen records, each part formatted
     once per distinct value."""
-    names = pa.array(np.asarray(name_uniques, dtype=object), type=pa.large_string())
     _, dob_values = pd.factorize(dates)
     dob_text = pa.array(list(pd.Series(dob_values).dt.strftime("%Y-%m-%d")) + [""], type=pa.large_string())
     _, pc_values = pd.factorize(postcodes)
