@@ -39,7 +39,7 @@ test: install ## Run the whole test suite (unit, notebooks with nbval, end to en
 lint: $(STAMP) ## ruff over the code
 	$(BIN)/ruff check src tests benchmarks
 
-bench: $(STAMP) ## Run the benchmarks and write benchmarks/results.md
+bench: $(STAMP) ## Run the benchmarks and write benchmarks/results.md (about 15 min, 7 GB)
 	$(BIN)/python benchmarks/run.py
 
 sample: $(STAMP) ## Regenerate data/sample/ from the generator
