@@ -218,17 +218,10 @@ def assign(records: pd.DataFrame, geo: Geography, postcode_lookup: pd.Series | N
                       method.fillna("none").astype("string"), conflicts, summary)
 
 
-def _mode(codes: pd.Series, groups: pd.Series) -> pd.Series:
-    """Most common non-missing code per group, ties to the lowest code: independent of row order."""
-    g, g_values = pd.factorize(groups, use_na_sentinel=True)
-    best = mode_per_group(codes, g, len(g_values))
-    has = pd.notna(best)
-    return pd.Series(best[has], index=pd.Index(g_values)[has], dtype="string")
-
-
 def mode_per_group(codes: pd.Series, group: np.ndarray, n_groups: int) -> np.ndarray:
-    """``_mode`` for integer group codes 0..n_groups-1 (None where a group has no code): one
-    sort of the distinct (group, code) pairs, no strings compared."""
+    """Most common non-missing code per group 0..n_groups-1 (None where a group has none), ties
+    to the lowest code, so the answer never depends on row order: one sort of the distinct
+    (group, code) pairs, no strings compared."""
     c, c_values = pd.factorize(codes, sort=True, use_na_sentinel=True)  # sorted: lower index = lower code
     best = np.full(n_groups, None, dtype=object)
     ok = (group >= 0) & (c >= 0)

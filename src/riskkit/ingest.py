@@ -15,7 +15,7 @@ import pandera.pandas as pa
 from pandas.api.types import union_categoricals
 from rapidfuzz import process
 
-from riskkit import normalise
+from riskkit import labels, normalise
 from riskkit.errors import ExtractError
 from riskkit.incident import CANONICAL_FIELDS, ExtractFile, Incident
 from riskkit.readers import PARTITION_BYTES, RawTable, iter_any, read_any
@@ -148,12 +148,9 @@ def _markers(series: pd.Series) -> tuple[pd.Series, ...]:
 
 
 def _reasons(reasons: dict[str, pd.Series], index: pd.Index) -> pd.Series:
-    """'reason; reason' per row ('' when none): a bit per reason, the text once per pattern."""
-    bits = np.zeros(len(index), dtype=np.int64)
-    for bit, mask in enumerate(reasons.values()):
-        bits |= np.where(mask.fillna(False).to_numpy(dtype=bool), 1 << bit, 0)
-    codes, patterns = pd.factorize(bits)
-    texts = ["; ".join(r for bit, r in enumerate(reasons) if int(p) >> bit & 1) for p in patterns]
+    """'reason; reason' per row ('' when none)."""
+    masks = [mask.fillna(False).to_numpy(dtype=bool) for mask in reasons.values()]
+    codes, texts = labels.joined(labels.bits(masks, len(index)), list(reasons), "; ")
     return pd.Series(pd.array(np.asarray(texts, dtype=object)[codes], dtype="string"), index=index)
 
 
@@ -214,13 +211,14 @@ def _compact(df: pd.DataFrame, mapped: set[str]) -> pd.DataFrame:
 
 
 def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """pd.concat, but categories are unified rather than turned back into text."""
+    """pd.concat, but categories that differ between parts are unified rather than turned back
+    into text."""
     if len(parts) == 1:
         return parts[0].reset_index(drop=True)
     columns = {}
     for col in parts[0].columns:
         pieces = [p[col] for p in parts]
-        if isinstance(pieces[0].dtype, pd.CategoricalDtype) and col != "role":
+        if isinstance(pieces[0].dtype, pd.CategoricalDtype) and any(p.dtype != pieces[0].dtype for p in pieces):
             columns[col] = pd.Series(union_categoricals(pieces, sort_categories=True))
         else:
             columns[col] = pd.concat(pieces, ignore_index=True)

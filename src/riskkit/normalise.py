@@ -85,7 +85,11 @@ def _clean(arr: pa.Array) -> pa.Array:
     if _any(pc.match_substring_regex(arr, _ODD_SPACING)):
         arr = pc.replace_substring_regex(arr, _SPACES, " ")
     arr = pc.utf8_trim_whitespace(arr)
-    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
+
+
+def _series(arr: pa.Array, index: pd.Index) -> pd.Series:
+    return pd.Series(pd.arrays.ArrowStringArray(arr.cast(pa.large_string())), index=index)
 
 
 def text(series: pd.Series) -> pd.Series:
@@ -93,19 +97,16 @@ def text(series: pd.Series) -> pd.Series:
 
     Empty strings become missing so that "present" always means "has content".
     """
-    if isinstance(series.dtype, pd.CategoricalDtype):  # clean the categories, keep the codes
-        encoded = pa.array(series)
-        arr = _clean(_arrow(pd.Series(encoded.dictionary.to_pandas(), dtype="string"))).take(encoded.indices)
-        return pd.Series(pd.arrays.ArrowStringArray(arr.cast(pa.large_string())), index=series.index)
-    arr = _arrow(series)
-    if arr.null_count == len(arr):  # an unmapped column: nothing to clean
-        return pd.Series(pd.arrays.ArrowStringArray(arr.cast(pa.large_string())), index=series.index)
-    encoded = pc.dictionary_encode(arr)
-    if len(encoded.dictionary) * 2 <= len(arr):
-        arr = _clean(encoded.dictionary).take(encoded.indices)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        encoded = pa.array(series)  # already distinct values and codes
     else:
-        arr = _clean(arr)
-    return pd.Series(pd.arrays.ArrowStringArray(arr.cast(pa.large_string())), index=series.index)
+        arr = _arrow(series)
+        if arr.null_count == len(arr):  # an unmapped column: nothing to clean
+            return _series(arr, series.index)
+        encoded = pc.dictionary_encode(arr)
+        if len(encoded.dictionary) * 2 > len(arr):  # mostly distinct: clean the values themselves
+            return _series(_clean(arr), series.index)
+    return _series(_clean(encoded.dictionary.cast(pa.large_string())).take(encoded.indices), series.index)
 
 
 @per_distinct
@@ -152,8 +153,7 @@ def numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     try:  # Arrow's cast is one C pass; it refuses the whole column if one value is not a number
         values = pd.Series(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), index=raw.index)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        values = pd.to_numeric(pd.Series(pd.arrays.ArrowStringArray(arr.cast(pa.large_string())), index=raw.index),
-                               errors="coerce")
+        values = pd.to_numeric(_series(arr, raw.index), errors="coerce")
     values = values.astype("float64")
     invalid = raw.notna() & values.isna()
     return values, invalid.astype(bool)

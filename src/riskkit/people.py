@@ -22,7 +22,7 @@ from rapidfuzz import fuzz, process
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from riskkit import normalise
+from riskkit import labels, normalise
 from riskkit.errors import RiskkitError
 
 KEY_ENV = "RISKKIT_PSEUDONYM_KEY"
@@ -52,13 +52,14 @@ def pseudonym_key() -> bytes:
 MAX_BLOCK = 2_000  # records sharing one block key beyond which fuzzy pairs are not formed
 
 
-def _codes(series: pd.Series) -> tuple[np.ndarray, int]:
-    """Integer codes for a column (-1 for missing) and how many distinct values it holds."""
+def _codes(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes for a column (-1 for missing) and its distinct values."""
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    return codes.astype(np.int64), len(uniques)
+    return codes.astype(np.int64), pd.Index(uniques)
 
 
 PAIR_BATCH = 1_000_000  # candidate pairs scored at a time: bounds memory whatever the blocks
+ID_CHUNK = 1_000_000  # people whose ids are computed at a time (as Python strings)
 
 
 def _groups(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -167,8 +168,9 @@ def resolve(records: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD,
     name_text = pa.array(np.asarray(name_uniques, dtype=object), type=pa.large_string())
     empty = pac.equal(name_text, "").to_numpy(zero_copy_only=False)[name_codes]
     lengths = pac.utf8_length(name_text).to_numpy().astype(np.int64)
-    dob, n_dob = _codes(records["date_of_birth"])
-    pc, n_pc = _codes(records["postcode"])
+    dob, dob_values = _codes(records["date_of_birth"])
+    pc, pc_values = _codes(records["postcode"])
+    n_dob, n_pc = len(dob_values), len(pc_values)
     initials, _ = _codes(pd.Series(pd.arrays.ArrowStringArray(name_text)).str.split(" ").str[-1].str[:1])
     initial = initials[name_codes]
 
@@ -197,24 +199,24 @@ def resolve(records: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD,
     del edges_a, edges_b
     graph = coo_matrix((np.ones(len(ea), dtype=np.int8), (ea, eb)), shape=(n, n))
     del ea, eb
-    n_comp, labels = connected_components(graph, directed=False)
+    n_comp, component = connected_components(graph, directed=False)
     del graph
 
     # Each person's id comes from the smallest of their records' details, so it does not
     # depend on the order of rows; the first record (root) only breaks ties between people.
     # Details are joined as Arrow strings from the distinct names, dates and postcodes.
-    details = _details(name_text, dob, records["date_of_birth"], pc, records["postcode"])
+    details = _details(name_text, dob, dob_values, pc, pc_values)
     rep = np.empty(n_comp, dtype=np.int64)
-    rep[labels] = np.arange(n)  # one record per person; people with several records are set below
-    shared = np.flatnonzero(np.bincount(labels, minlength=n_comp)[labels] > 1)
+    rep[component] = np.arange(n)  # one record per person; people with several records are set below
+    shared = np.flatnonzero(np.bincount(component, minlength=n_comp)[component] > 1)
     if len(shared):
         key_codes, _ = pd.factorize(pd.array(details(name_codes[shared], shared), dtype="string[pyarrow]"), sort=True)
         smallest = np.full(n_comp, np.iinfo(np.int64).max)
-        np.minimum.at(smallest, labels[shared], key_codes)
-        is_min = key_codes == smallest[labels[shared]]
-        rep[labels[shared][is_min]] = shared[is_min]
+        np.minimum.at(smallest, component[shared], key_codes)
+        is_min = key_codes == smallest[component[shared]]
+        rep[component[shared][is_min]] = shared[is_min]
     root = np.full(n_comp, n)
-    np.minimum.at(root, labels, np.arange(n))
+    np.minimum.at(root, component, np.arange(n))
     key_text = details(name_codes[rep], rep)
     # Distinct people with identical details (a name and nothing else) still get distinct ids.
     canonical = pac.dictionary_encode(key_text).indices.to_numpy(zero_copy_only=False)
@@ -232,7 +234,7 @@ def resolve(records: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD,
     del key_text, tail
     ids = pa.concat_arrays([_ids(blobs[i:i + ID_CHUNK], secret) for i in range(0, n_comp, ID_CHUNK)])
     del blobs
-    return pd.Series(pd.arrays.ArrowStringArray(ids.take(pa.array(labels))), index=records.index)
+    return pd.Series(pd.arrays.ArrowStringArray(ids.take(pa.array(component))), index=records.index)
 
 
 def _ids(details: pa.Array, secret: bytes) -> pa.Array:
@@ -253,16 +255,12 @@ def _ids(details: pa.Array, secret: bytes) -> pa.Array:
     return pac.binary_join_element_wise(pa.scalar("P-", pa.large_string()), hexes, pa.scalar("", pa.large_string()))
 
 
-ID_CHUNK = 1_000_000
 
-
-def _details(names: pa.Array, dob: np.ndarray, dates: pd.Series, pc: np.ndarray,
-             postcodes: pd.Series) -> Callable[[np.ndarray, np.ndarray], pa.Array]:
+def _details(names: pa.Array, dob: np.ndarray, dob_values: pd.Index, pc: np.ndarray,
+             pc_values: pd.Index) -> Callable[[np.ndarray, np.ndarray], pa.Array]:
     """A function giving 'name|yyyy-mm-dd|postcode' for chosen records, each part formatted
     once per distinct value."""
-    _, dob_values = pd.factorize(dates)
     dob_text = pa.array(list(pd.Series(dob_values).dt.strftime("%Y-%m-%d")) + [""], type=pa.large_string())
-    _, pc_values = pd.factorize(postcodes)
     pc_text = pa.array([str(v).replace(" ", "") for v in pc_values] + [""], type=pa.large_string())
 
     def details(name_codes: np.ndarray, rows: np.ndarray) -> pa.Array:
@@ -291,10 +289,9 @@ def person_table(records: pd.DataFrame) -> pd.DataFrame:
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
     role, role_names = rank[role], [str(role_names[i]) for i in order]
-    bits = np.zeros(n, dtype=np.int64)
-    np.bitwise_or.at(bits, person, np.left_shift(1, role.astype(np.int64)))
-    patterns, distinct = pd.factorize(bits)
-    names = [";".join(r for i, r in enumerate(role_names) if int(p) >> i & 1) for p in distinct]
+    held = np.zeros(n, dtype=np.int64)
+    np.bitwise_or.at(held, person, np.left_shift(1, role.astype(np.int64)))
+    patterns, names = labels.joined(held, role_names, ";")
     return pd.DataFrame({
         "records": np.bincount(person, minlength=n),
         "cases": np.bincount(person[first_in_case], minlength=n),

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from riskkit import labels
 from riskkit.errors import ModelError
 from riskkit.incident import Incident
 from riskkit.paths import DEFAULT_MODEL
@@ -269,12 +270,12 @@ def score(records: pd.DataFrame, incident: Incident, model: RiskModel) -> pd.Dat
     base_lk, _ = incident_likelihood(incident, model)
     lk = model.likelihood
     out["likelihood"] = np.clip(base_lk + np.where(feats["accessed"], lk.record_accessed_step, 0), 1, 5).astype(int)
-    out["likelihood_label"] = _labels(lk.labels, out["likelihood"].to_numpy() - 1)
+    out["likelihood_label"] = labels.categorical(lk.labels, out["likelihood"].to_numpy() - 1)
 
     sb = model.severity_bands
     sev_band = np.select([out["severity"] >= sb["very_high"], out["severity"] >= sb["high"],
                           out["severity"] >= sb["medium"]], [3, 2, 1], 0)
-    out["severity_band"] = _labels(BANDS, sev_band)
+    out["severity_band"] = labels.categorical(BANDS, sev_band)
     matrix = np.array([[BANDS.index(b) for b in model.band_matrix[row]] for row in BANDS])
     out["band_rank"] = matrix[sev_band, out["likelihood"].to_numpy() - 1]
     out["band"] = pd.Categorical.from_codes(out["band_rank"], categories=BANDS, ordered=True)
@@ -293,22 +294,7 @@ def _identifiers(feats: pd.DataFrame, model: RiskModel) -> dict[str, np.ndarray]
 
 
 def _top_drivers(drivers: list[tuple[float, np.ndarray, str]], index: pd.Index, tail: str, top: int = 3) -> pd.Series:
-    """The strongest reasons first. People share a few patterns of reasons, so the text is
-    built once per distinct pattern (a bit per driver) and spread back, not once per person."""
+    """The strongest reasons first, then the circumstances."""
     ranked = sorted(drivers, key=lambda d: -d[0])
-    pattern = np.zeros(len(index), dtype=object if len(ranked) > 62 else np.int64)
-    for bit, (_, applies, _) in enumerate(ranked):
-        pattern = pattern + np.where(applies, 1 << bit, 0)
-    codes, distinct = pd.factorize(pattern)
-    texts = []
-    for p in distinct:
-        chosen = [reason for bit, (_, _, reason) in enumerate(ranked) if int(p) >> bit & 1][:top]
-        texts.append("".join(f"{r}; " for r in chosen) + tail)
-    return pd.Series(_labels(texts, codes), index=index)
-
-
-def _labels(texts: list[str] | tuple[str, ...], codes: np.ndarray) -> pd.Categorical:
-    """Text per person as categories: a few distinct texts shared by millions of people cost a
-    byte or two each, not a string each."""
-    which, distinct = pd.factorize(pd.Series(list(texts), dtype=object))
-    return pd.Categorical.from_codes(which[codes], categories=distinct)
+    codes, texts = labels.joined(labels.bits([d[1] for d in ranked], len(index)), [d[2] for d in ranked], "; ", top)
+    return pd.Series(labels.categorical([f"{t}; {tail}" if t else tail for t in texts], codes), index=index)
