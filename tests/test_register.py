@@ -116,18 +116,29 @@ def test_two_writers_at_once_lose_nothing(url):
     assert reg.verify() == (50, None)
 
 
+def _count(reg: Register) -> int:
+    with reg.engine.connect() as conn:
+        return conn.execute(sa.text("SELECT count(*) FROM events")).scalar_one()
+
+
 def test_a_writer_killed_mid_append_leaves_the_register_consistent(url):
-    Register(url)
+    reg = Register(url)
     ctx = multiprocessing.get_context("spawn")
-    for delay in (0.8, 1.5):
+    for pause in (0.0, 0.05):
+        before = _count(reg)
         p = ctx.Process(target=_writer, args=(url, "doomed", 100_000))
         p.start()
-        time.sleep(delay)
+        # Kill only once this writer is appending (a slow machine may take seconds to start it),
+        # so the kill lands among appends rather than before the first one.
+        deadline = time.monotonic() + 120
+        while _count(reg) < before + 3 and p.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(pause)
+        assert p.is_alive(), f"the writer stopped on its own (exit code {p.exitcode})"
         os.kill(p.pid, signal.SIGKILL)
         p.join()
-    reg = Register(url)
     n, broken = reg.verify()
-    assert broken is None and n > 0
+    assert broken is None and n >= 6
     reg.append("inc-c", "note", {"after": True}, "survivor")
     assert reg.verify() == (n + 1, None)
 
