@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from riskkit.leakcheck import identifiers, scan_folder, scan_text
@@ -94,6 +95,24 @@ def test_restricted_outputs_are_owner_only_and_defused(runs):
     priorities = [r[0].value for r in ws.iter_rows(min_row=2)]
     assert priorities == sorted(priorities)
     assert all(c.data_type != "f" for r in ws.iter_rows() for c in r)
+    # the CSV copy (for mail merge) has the same people in the same order
+    csv = pd.read_csv(restricted / "contact_list.csv")
+    assert list(csv.columns) == header and csv["person_id"].tolist() == [r[1].value for r in ws.iter_rows(min_row=2)]
+
+
+def test_a_contact_list_past_the_workbook_limit_keeps_everyone_in_the_csv(runs, tmp_path):
+    full = pd.read_csv(runs["asb"][0] / "restricted" / "contact_list.csv")
+    proc = subprocess.run([*RISKKIT, "assess", str(ASB), "--out", str(tmp_path / "out"), "--now", NOW, "--quiet"],
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "RISKKIT_XLSX_MAX_ROWS": "10"})
+    assert proc.returncode == 0, proc.stderr
+    restricted = tmp_path / "out" / "restricted"
+    wb = openpyxl.load_workbook(restricted / "contact_list.xlsx")
+    assert wb.sheetnames == ["Read me", "Contact list"]
+    assert f"10 highest-priority people of {len(full)}" in wb["Read me"]["A2"].value
+    rows = [[c.value for c in r] for r in wb["Contact list"].iter_rows(min_row=2)]
+    assert [r[1] for r in rows] == full["person_id"].head(10).tolist()
+    assert pd.read_csv(restricted / "contact_list.csv")["person_id"].tolist() == full["person_id"].tolist()
+    assert f"the workbook lists the first 10 of {len(full)}" in proc.stdout
 
 
 def test_pdf_is_printed(runs):

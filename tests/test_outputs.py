@@ -43,3 +43,30 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         atomic_write_text(target, "new")
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["summary.json"]
+
+
+def test_a_column_arrow_cannot_type_still_reaches_the_csv(tmp_path):
+    frame = pd.DataFrame({"raw": pd.Series(["=1+1", 7, None], dtype=object), "n": [1, 2, 3]})
+    csv = write_restricted_csv(tmp_path / "mixed.csv", frame)
+    back = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    assert back["raw"].tolist() == ["'=1+1", "7", ""] and back["n"].tolist() == ["1", "2", "3"]
+
+
+def test_categorical_and_repeated_text_is_defused(tmp_path):
+    frame = pd.DataFrame({"town": pd.Categorical(["=cmd", "Luton", "=cmd", None]), "email": ["@x", "@x", "a@b", "-1"]})
+    csv = write_restricted_csv(tmp_path / "c.csv", frame)
+    back = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    assert back["town"].tolist() == ["'=cmd", "Luton", "'=cmd", ""]
+    assert back["email"].tolist() == ["'@x", "'@x", "a@b", "'-1"]
+
+
+def test_case_references_are_distinct_sorted_and_joined():
+    import numpy as np
+
+    from riskkit.restricted import _case_refs
+
+    person = np.array([0, 0, 0, 1, 2, 2, 3])
+    refs = pd.Series(["ASB-9", "ASB-10", "ASB-9", "ASB-3", "ASB-2", "ASB-1", "ASB-3"], dtype="string")
+    assert _case_refs(person, refs, 5).tolist() == ["ASB-10; ASB-9", "ASB-3", "ASB-1; ASB-2", "ASB-3", None]
+    # nobody with more than one case (a district's share, or a small extract)
+    assert _case_refs(np.array([1, 0]), refs.head(2), 2).tolist() == ["ASB-10", "ASB-9"]

@@ -66,6 +66,7 @@ def assess(
     """Assess one incident: briefing.html, summary.json and restricted/ outputs; record it in the register."""
     from riskkit.decisions import time_left_words
     from riskkit.incident import load_incident
+    from riskkit.outputs import XLSX_MAX_ROWS
     from riskkit.run import assess as run_assess
 
     when = None
@@ -93,6 +94,9 @@ def assess(
     typer.echo(f"  regulator ({reg['law']}): {verdict}; deadline {reg['deadline']} "
                f"({time_left_words(reg['hours_left'])})")
     typer.echo(f"  people to contact: {s['communicate']:,}; restricted outputs in {out_dir / 'restricted'}")
+    if s["communicate"] > XLSX_MAX_ROWS:
+        typer.echo(f"  the workbook lists the first {XLSX_MAX_ROWS:,} of {s['communicate']:,} by priority; "
+                   "everyone is in contact_list.csv (RISKKIT_XLSX_MAX_ROWS sets the limit)")
     typer.echo(f"  breach register: event {event.seq} recorded; head {event.hash}")
 
 
