@@ -107,9 +107,11 @@ def _unchanged(out: Path, digest: str) -> bool:
         and marker.exists() and marker.read_text().strip() == digest
 
 
-def expand(manifest: Manifest, force: bool = False, log: Callable[[str], None] = print) -> tuple[list[Job], list[Result]]:
+def expand(manifest: Manifest, force: bool = False, log: Callable[[str], None] = print,
+           before_analysis: Callable[[], None] = lambda: None) -> tuple[list[Job], list[Result]]:
     """Turn the manifest into render jobs; per-district runs analyse once here (unless their
-    saved analysis is current). Runs that cannot even start become failed results."""
+    saved analysis is current). Runs that cannot even start become failed results.
+    ``before_analysis`` is called before the first analysis (the batch starts its workers then)."""
     code = code_version()
     jobs: list[Job] = []
     failed: list[Result] = []
@@ -131,6 +133,7 @@ def expand(manifest: Manifest, force: bool = False, log: Callable[[str], None] =
             if force or not stamp.exists() or stamp.read_text().strip() != digest:
                 from riskkit.analysis import analyse, save
 
+                before_analysis()
                 log(f"analysing {name} once for its per-district briefings")
                 out.mkdir(parents=True, exist_ok=True)
                 save(analyse(spec.incident, model=spec.model, now=spec.now), artefact)
@@ -149,6 +152,42 @@ def expand(manifest: Manifest, force: bool = False, log: Callable[[str], None] =
         except RiskkitError as exc:
             failed.append(Result(name, str(spec.out or ""), "failed", str(exc)))
     return jobs, failed
+
+
+def _warm() -> None:
+    """Import what a render needs and compile the HTML templates, in a worker, ahead of its first job."""
+    from riskkit.export import _exporter, _page
+    from riskkit.run import assess  # noqa: F401 - imported for its import cost
+
+    _exporter()
+    _page()
+
+
+class Workers:
+    """The local worker processes, started on first use. ``warm`` starts them early, so that
+    while the parent analyses an extract, each worker imports papermill, nbconvert and the
+    analysis stack (about 3 s) instead of doing so at its first briefing."""
+
+    def __init__(self, count: int) -> None:
+        self.count = max(1, count)
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            import multiprocessing
+
+            self._pool = ProcessPoolExecutor(max_workers=self.count, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
+    def warm(self) -> None:
+        if self._pool is None:
+            for _ in range(self.count):
+                self.pool.submit(_warm)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
 
 
 def run_job(job: Job, force: bool = False) -> Result:
@@ -173,7 +212,7 @@ def run_job(job: Job, force: bool = False) -> Result:
                       seconds=time.perf_counter() - start)
 
 
-def execute(jobs: list[Job], workers: int, force: bool = False, scheduler: str | None = None,
+def execute(jobs: list[Job], workers: int | Workers, force: bool = False, scheduler: str | None = None,
             progress: bool = True) -> list[Result]:
     """Run jobs on local worker processes or a Dask cluster, with one overall progress bar."""
     from tqdm.auto import tqdm
@@ -200,7 +239,7 @@ def execute(jobs: list[Job], workers: int, force: bool = False, scheduler: str |
     return sorted(results, key=lambda r: order.get(r.name, 0))
 
 
-def _dispatch(jobs: list[Job], workers: int, force: bool, scheduler: str | None) -> Iterable[Result]:
+def _dispatch(jobs: list[Job], workers: int | Workers, force: bool, scheduler: str | None) -> Iterable[Result]:
     if not jobs:
         return
     if scheduler:
@@ -219,12 +258,15 @@ def _dispatch(jobs: list[Job], workers: int, force: bool, scheduler: str | None)
             for future in dask_completed(futures):
                 yield future.result()
         return
-    import multiprocessing
-
-    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(run_job, job, force) for job in jobs]
+    own = not isinstance(workers, Workers)
+    local = Workers(workers) if own else workers
+    try:
+        futures = [local.pool.submit(run_job, job, force) for job in jobs]
         for future in as_completed(futures):
             yield future.result()
+    finally:
+        if own:
+            local.close()
 
 
 def write_index(results: list[Result], index: Path) -> Path:
@@ -267,8 +309,12 @@ def run_batch(manifest_path: str | Path, workers: int | None = None, force: bool
               log: Callable[[str], None] = print) -> tuple[list[Result], Path]:
     """Expand, execute and index a batch; returns the results and the index path."""
     manifest, _ = load_manifest(manifest_path)
-    jobs, failed = expand(manifest, force, log)
-    results = failed + execute(jobs, workers or os.cpu_count() or 1, force, scheduler, progress)
+    local = Workers(workers or os.cpu_count() or 1)
+    try:
+        jobs, failed = expand(manifest, force, log, before_analysis=local.warm if not scheduler else lambda: None)
+        results = failed + execute(jobs, local, force, scheduler, progress)
+    finally:
+        local.close()
     index = manifest.index or REPORTS_DIR / "index.html"
     write_index(results, index)
     return results, index

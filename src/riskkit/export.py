@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import nbformat
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 from markupsafe import Markup
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
@@ -38,20 +39,32 @@ class _OnlyDisplayOutputs(Preprocessor):
         return cell, resources
 
 
-def render_html(notebook: Path, out: Path, marking: str, title: str, model_version: str) -> Path:
-    nb = nbformat.read(notebook, as_version=4)
+@cache
+def _exporter() -> HTMLExporter:
+    """One exporter per process: nbconvert compiles its templates once per exporter, and a batch
+    worker renders many briefings."""
     exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True, exclude_markdown=False)
     exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={REMOVE_TAG, "parameters",
                                                                            "injected-parameters"}, enabled=True), True)
     exporter.register_preprocessor(_OnlyDisplayOutputs(), True)
-    body, _ = exporter.from_notebook_node(nb)
-    body = re.sub(r"<script\b[^>]*>.*?</script>", "", body, flags=re.S | re.I)
+    return exporter
+
+
+@cache
+def _page() -> Template:
     env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html", "j2"]))
+    return env.get_template("briefing.html.j2")
+
+
+def render_html(notebook: Path, out: Path, marking: str, title: str, model_version: str) -> Path:
+    nb = nbformat.read(notebook, as_version=4)
+    body, _ = _exporter().from_notebook_node(nb)
+    body = re.sub(r"<script\b[^>]*>.*?</script>", "", body, flags=re.S | re.I)
     # The body is nbconvert's HTML of the displayed sections; every extract or incident text in
     # it was escaped by riskkit.briefing, and <script> was stripped above.
     body_html = Markup(body)  # noqa: S704
-    page = env.get_template("briefing.html.j2").render(
+    page = _page().render(
         marking=marking, title=title, body=body_html, version=__version__, model_version=model_version,
         generated=datetime.now(UTC).strftime("%d %b %Y %H:%M UTC"))
     return atomic_write_text(out, page)

@@ -110,8 +110,12 @@ def assess(incident: str | Path, out_dir: str | Path, model: str | Path | None =
             # kernel's traffic is the analysis of personal data.
             km = _kernel_manager(kernel_dir)
             try:
+                # The staging notebook is written once, at the end or on a failing cell, not at
+                # every cell's start and end (32 saves of a notebook carrying its charts): nobody
+                # reads it before the run ends.
                 pm.execute_notebook(str(notebook), str(executed), parameters=params, cwd=str(NOTEBOOKS_DIR),
-                                    progress_bar=progress, log_output=False, kernel_name="python3", km=km)
+                                    progress_bar=progress, log_output=False, kernel_name="python3", km=km,
+                                    request_save_on_cell_execute=False)
             except PapermillExecutionError as exc:
                 raise _notebook_failure(exc, executed, out_dir) from None
             render_html(executed, staging / "briefing.html", inc.protective_marking, inc.title,
