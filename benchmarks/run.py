@@ -121,7 +121,8 @@ def bench_scale(sizes: list[int]) -> list[tuple[str, float, float, str]]:
 
 
 def bench_batch() -> list[tuple[str, float, float, str]]:
-    """20 per-district briefings on 2 workers against 20 floor runs on 2 workers; then a re-run."""
+    """20 per-district briefings on 2 workers against 20 floor runs on 2 workers (best of 2 each);
+    then a re-run of the unchanged batch."""
     from concurrent.futures import ProcessPoolExecutor
 
     from riskkit.batch import run_batch
@@ -138,8 +139,14 @@ def bench_batch() -> list[tuple[str, float, float, str]]:
             with ProcessPoolExecutor(max_workers=2) as pool:
                 list(pool.map(_floor_run, [(str(src), f"{tmp}/floor-{i}.ipynb") for i in range(20)]))
 
-        t_floor, _ = timed(floors)
-        t_batch, (results, _) = timed(lambda: run_batch(manifest, workers=2, progress=False, log=lambda m: None))
+        # Interleaved and best of 2: this shared machine's speed drifts by 10-20% over minutes.
+        # The batch's second round is forced, so it analyses and renders everything again.
+        t_floor, t_batch = float("inf"), float("inf")
+        for force in (False, True):
+            t_floor = min(t_floor, timed(floors)[0])
+            t, (results, _) = timed(lambda force=force: run_batch(manifest, workers=2, force=force, progress=False,
+                                                                  log=lambda m: None))
+            t_batch = min(t_batch, t)
         n = sum(r.status == "ok" for r in results)
         t_again, (again, _) = timed(lambda: run_batch(manifest, workers=2, progress=False, log=lambda m: None))
     return [(f"{n} per-district briefings on 2 workers, analysed once (issue 6, goal ≤ 1.2x)", t_batch, t_floor,

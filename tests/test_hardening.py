@@ -229,3 +229,20 @@ def test_yaml_is_only_safe_loaded():
         text = path.read_text()
         assert "yaml.load(" not in text and "yaml.unsafe_load" not in text and "Loader=yaml.Loader" not in text, path
     assert yaml.safe_load("a: 1") == {"a": 1}
+
+
+def test_a_kernel_that_dies_mid_run_is_a_clear_error_and_publishes_nothing(tmp_path):
+    import nbformat
+
+    from riskkit.errors import NotebookError
+    from riskkit.paths import BRIEFING_NOTEBOOK
+    from riskkit.run import assess
+
+    nb = nbformat.read(BRIEFING_NOTEBOOK, as_version=4)  # as the kernel would die when out of memory
+    nb.cells.insert(4, nbformat.v4.new_code_cell("import os\nos._exit(137)"))
+    dying = tmp_path / "dying.ipynb"
+    nbformat.write(nb, dying)
+    with pytest.raises(NotebookError, match="kernel died mid-run.*nothing was published") as caught:
+        assess(ASB, tmp_path / "out", progress=False, notebook=dying)
+    assert "\n" not in str(caught.value)
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")] == ["dying.ipynb"]

@@ -81,6 +81,7 @@ def assess(incident: str | Path, out_dir: str | Path, model: str | Path | None =
            inputs_hash: str | None = None, register: str = "") -> dict:
     """Assess one incident into ``out_dir``; returns the summary. Raises RiskkitError on failure."""
     import papermill as pm
+    from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     formats = formats or {"html"}
@@ -118,6 +119,10 @@ def assess(incident: str | Path, out_dir: str | Path, model: str | Path | None =
                                     request_save_on_cell_execute=False)
             except PapermillExecutionError as exc:
                 raise _notebook_failure(exc, executed, out_dir) from None
+            except DeadKernelError:
+                raise NotebookError("the notebook's kernel died mid-run, most often because it ran out of memory "
+                                    "(the analysis needs about 1 GB per million records); nothing was published. "
+                                    "Free memory or run on a larger machine, then re-run.") from None
             render_html(executed, staging / "briefing.html", inc.protective_marking, inc.title,
                         json.loads((staging / "summary.json").read_text())["model_version"])
             if "pdf" in formats:
