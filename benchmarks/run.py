@@ -18,7 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from riskkit.outputs import XLSX_MAX_ROWS
+
 ROOT = Path(__file__).resolve().parents[1]
+OUTPUTS_UP_TO = 1_000_000  # restricted outputs are timed up to this many records (10M would write 3 GB of CSV)
 os.environ.setdefault("RISKKIT_PSEUDONYM_KEY", "benchmark")
 
 def timed(fn, repeat: int = 1):
@@ -69,10 +72,16 @@ def _analysis_child(incident: str) -> None:
     import json as _json
 
     from riskkit.analysis import analyse
+    from riskkit.restricted import write_outputs
 
     t_analyse, a = timed(lambda: analyse(incident))
     peak = _peak_mb()
-    print(_json.dumps({"analyse": t_analyse, "peak_mb": peak, "people": len(a.people), "cases": a.cases}))
+    result = {"analyse": t_analyse, "peak_mb": peak, "people": len(a.people), "cases": a.cases,
+              "contacts": a.decisions.communicate_count}
+    if len(a.records) <= OUTPUTS_UP_TO:
+        with tempfile.TemporaryDirectory() as out:
+            result["outputs"], _ = timed(lambda: write_outputs(a, out))
+    print(_json.dumps(result))
 
 
 def _peak_mb() -> float:
@@ -117,6 +126,10 @@ def bench_scale(sizes: list[int]) -> list[tuple[str, float, float, str]]:
         rows.append((f"full analysis (ingest, districts, people, scoring, counts), {n:,} records (issue 6, goal ≤ 3x)",
                      r["analyse"], read, f"{r['cases']:,} cases, {r['people']:,} people; {size_mb:,.0f} MB CSV; "
                      f"{r['analyse'] / n * 1e6:.1f} µs per record; peak RSS {r['peak_mb']:,.0f} MB"))
+        if "outputs" in r:
+            rows.append((f"restricted outputs (people.csv, contact list CSV and workbook, quarantine), {n:,} records, "
+                         "vs the analysis itself", r["outputs"], r["analyse"],
+                         f"{r['contacts']:,} people to contact; workbook capped at {XLSX_MAX_ROWS:,}"))
     return rows
 
 
