@@ -114,10 +114,12 @@ def test_batch_on_a_dask_cluster(tmp_path):
 
 def test_unreachable_scheduler_is_one_clear_error(tmp_path):
     manifest = tmp_path / "m.yml"
-    manifest.write_text(f"runs:\n  - incident: {ASB}\n    out: a\n")
-    proc = subprocess.run([RISKKIT, "batch", str(manifest), "--scheduler", "tcp://127.0.0.1:9", "--quiet"],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2 and "cannot reach the Dask scheduler" in proc.stderr and "Traceback" not in proc.stderr
+    manifest.write_text(f"runs:\n  - incident: {ASB}\n    out: a\n    per_district: true\n")
+    proc = subprocess.run([RISKKIT, "batch", str(manifest), "--scheduler", "tcp://127.0.0.1:9", "--scheduler-timeout",
+                           "2", "--quiet"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9 within 2 s" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "a").exists()  # refused before analysing anything
 
 
 def test_partitioned_and_in_memory_paths_agree(tmp_path, monkeypatch):

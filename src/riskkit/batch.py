@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,7 +30,11 @@ from riskkit.outputs import atomic_write_text
 from riskkit.paths import INPUTS_FILE, OUTPUT_MARKER, REPORTS_DIR
 from riskkit.yamlio import load_validated
 
+if TYPE_CHECKING:
+    from distributed import Client
+
 ANALYSIS_SUBDIR = ".analysis"
+SCHEDULER_TIMEOUT = 20.0  # seconds to reach a Dask scheduler (it may still be starting)
 
 
 class RunSpec(BaseModel):
@@ -212,7 +217,7 @@ def run_job(job: Job, force: bool = False) -> Result:
                       seconds=time.perf_counter() - start)
 
 
-def execute(jobs: list[Job], workers: int | Workers, force: bool = False, scheduler: str | None = None,
+def execute(jobs: list[Job], workers: int | Workers, force: bool = False, client: Client | None = None,
             progress: bool = True) -> list[Result]:
     """Run jobs on local worker processes or a Dask cluster, with one overall progress bar."""
     from tqdm.auto import tqdm
@@ -230,7 +235,7 @@ def execute(jobs: list[Job], workers: int | Workers, force: bool = False, schedu
         todo = jobs
     bar = tqdm(total=len(jobs), initial=len(results), desc="briefings", unit="run", disable=not progress)
     try:
-        for result in _dispatch(todo, workers, force, scheduler):
+        for result in _dispatch(todo, workers, force, client):
             results.append(result)
             bar.update(1)
     finally:
@@ -239,24 +244,15 @@ def execute(jobs: list[Job], workers: int | Workers, force: bool = False, schedu
     return sorted(results, key=lambda r: order.get(r.name, 0))
 
 
-def _dispatch(jobs: list[Job], workers: int | Workers, force: bool, scheduler: str | None) -> Iterable[Result]:
+def _dispatch(jobs: list[Job], workers: int | Workers, force: bool, client: Client | None) -> Iterable[Result]:
     if not jobs:
         return
-    if scheduler:
-        try:
-            from distributed import Client
-            from distributed import as_completed as dask_completed
-        except ImportError:
-            raise RiskkitError("--scheduler needs dask.distributed: pip install 'dask[distributed]'.") from None
-        try:
-            client = Client(scheduler, timeout="20s")
-        except OSError as exc:
-            raise RiskkitError(f"cannot reach the Dask scheduler at {scheduler} ({type(exc).__name__}); "
-                               "check the address or run without --scheduler.") from None
-        with client:
-            futures = [client.submit(run_job, job, force, pure=False) for job in jobs]
-            for future in dask_completed(futures):
-                yield future.result()
+    if client is not None:
+        from distributed import as_completed as dask_completed
+
+        futures = [client.submit(run_job, job, force, pure=False) for job in jobs]
+        for future in dask_completed(futures):
+            yield future.result()
         return
     own = not isinstance(workers, Workers)
     local = Workers(workers) if own else workers
@@ -267,6 +263,20 @@ def _dispatch(jobs: list[Job], workers: int | Workers, force: bool, scheduler: s
     finally:
         if own:
             local.close()
+
+
+def connect(scheduler: str, timeout: float = SCHEDULER_TIMEOUT) -> Client:
+    """A client of the Dask scheduler, or a one-line error. The batch connects before it
+    analyses anything, so a wrong address fails in seconds rather than after the analysis."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise RiskkitError("--scheduler needs dask.distributed: pip install 'dask[distributed]'.") from None
+    try:
+        return Client(scheduler, timeout=f"{timeout}s")
+    except OSError as exc:
+        raise RiskkitError(f"cannot reach the Dask scheduler at {scheduler} within {timeout:g} s "
+                           f"({type(exc).__name__}); check the address or run without --scheduler.") from None
 
 
 def write_index(results: list[Result], index: Path) -> Path:
@@ -306,15 +316,18 @@ def _now_text() -> str:
 
 def run_batch(manifest_path: str | Path, workers: int | None = None, force: bool = False,
               scheduler: str | None = None, progress: bool = True,
-              log: Callable[[str], None] = print) -> tuple[list[Result], Path]:
+              log: Callable[[str], None] = print, scheduler_timeout: float = SCHEDULER_TIMEOUT) -> tuple[list[Result], Path]:
     """Expand, execute and index a batch; returns the results and the index path."""
     manifest, _ = load_manifest(manifest_path)
+    client = connect(scheduler, scheduler_timeout) if scheduler else None
     local = Workers(workers or os.cpu_count() or 1)
     try:
-        jobs, failed = expand(manifest, force, log, before_analysis=local.warm if not scheduler else lambda: None)
-        results = failed + execute(jobs, local, force, scheduler, progress)
+        jobs, failed = expand(manifest, force, log, before_analysis=local.warm if client is None else lambda: None)
+        results = failed + execute(jobs, local, force, client, progress)
     finally:
         local.close()
+        if client is not None:
+            client.close()
     index = manifest.index or REPORTS_DIR / "index.html"
     write_index(results, index)
     return results, index

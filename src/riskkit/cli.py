@@ -64,10 +64,8 @@ def assess(
                                                       "(default: $RISKKIT_REGISTER, else ~/.local/share/riskkit).")] = None,
 ) -> None:
     """Assess one incident: briefing.html, summary.json and restricted/ outputs; record it in the register."""
-    from riskkit.decisions import time_left_words
     from riskkit.incident import load_incident
-    from riskkit.outputs import XLSX_MAX_ROWS
-    from riskkit.run import assess as run_assess
+    from riskkit.parameters import check_formats
 
     when = None
     if now:
@@ -75,10 +73,14 @@ def assess(
             when = datetime.fromisoformat(now)
         except ValueError:
             _fail("--now: not an ISO 8601 time; use e.g. 2026-10-10T09:00:00+01:00.")
+    # Mistakes in the arguments fail here, before the seconds it takes to import the notebook stack.
     inc = load_incident(incident)
     out_dir = out or REPORTS_DIR / inc.id
-    formats = {f.strip().lower() for f in format.split(",") if f.strip()}
+    formats = check_formats({f.strip().lower() for f in format.split(",") if f.strip()})
+    from riskkit.decisions import time_left_words
+    from riskkit.outputs import XLSX_MAX_ROWS
     from riskkit.register import Register, assessment_payload, resolve_url
+    from riskkit.run import assess as run_assess
 
     url = resolve_url(register)
     reg = Register(url)  # opened (and migrated) before the run: a bad URL fails fast
@@ -165,13 +167,14 @@ def batch(
     workers: Annotated[int | None, typer.Option(help="Parallel worker processes (default: number of cores).")] = None,
     force: Annotated[bool, typer.Option(help="Re-render even briefings whose inputs have not changed.")] = False,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.")] = None,
+    scheduler_timeout: Annotated[float, typer.Option(help="Seconds to wait for the scheduler.")] = 20.0,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Render many briefings: one per incident, or one per district of an incident."""
     from riskkit.batch import run_batch
 
     results, index = run_batch(manifest, workers, force, scheduler, progress=not quiet,
-                               log=lambda m: typer.echo(m, err=True))
+                               log=lambda m: typer.echo(m, err=True), scheduler_timeout=scheduler_timeout)
     failed = [r for r in results if r.status == "failed"]
     counts = {s: sum(r.status == s for r in results) for s in ("ok", "unchanged", "failed")}
     typer.echo(f"{len(results)} briefings: {counts['ok']} rendered, {counts['unchanged']} unchanged, "

@@ -13,6 +13,15 @@ from pathlib import Path
 
 from riskkit.errors import ParameterError
 
+FORMATS = {"html", "pdf"}
+
+
+def check_formats(formats: set[str]) -> set[str]:
+    """The output formats asked for, or a one-line error naming the unknown ones."""
+    if not formats <= FORMATS:
+        raise ParameterError(f"unknown format(s) {', '.join(sorted(formats - FORMATS))}; use html and/or pdf.")
+    return formats
+
 
 @dataclass(frozen=True)
 class BriefingParameters:

@@ -20,11 +20,9 @@ from pathlib import Path
 from riskkit.errors import NotebookError, OutputError, RiskkitError
 from riskkit.export import render_html, render_pdf
 from riskkit.incident import load_incident
-from riskkit.parameters import check_names
+from riskkit.parameters import check_formats, check_names
 from riskkit.paths import BRIEFING_NOTEBOOK, INPUTS_FILE, NOTEBOOKS_DIR, OUTPUT_MARKER
 from riskkit.risk import load_model
-
-FORMATS = {"html", "pdf"}
 
 
 @contextmanager
@@ -84,9 +82,7 @@ def assess(incident: str | Path, out_dir: str | Path, model: str | Path | None =
     from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
-    formats = formats or {"html"}
-    if not formats <= FORMATS:
-        raise RiskkitError(f"unknown format(s) {', '.join(sorted(formats - FORMATS))}; use html and/or pdf.")
+    formats = check_formats(formats or {"html"})
     inc = load_incident(incident)  # fail fast, before starting a kernel
     load_model(model or (inc.resolve(inc.model) if inc.model else None))
     out_dir = Path(out_dir).resolve()
