@@ -217,7 +217,7 @@ def run_job(job: Job, force: bool = False) -> Result:
                       seconds=time.perf_counter() - start)
 
 
-def execute(jobs: list[Job], workers: int | Workers, force: bool = False, client: Client | None = None,
+def execute(jobs: list[Job], workers: Workers, force: bool = False, client: Client | None = None,
             progress: bool = True) -> list[Result]:
     """Run jobs on local worker processes or a Dask cluster, with one overall progress bar."""
     from tqdm.auto import tqdm
@@ -244,7 +244,7 @@ def execute(jobs: list[Job], workers: int | Workers, force: bool = False, client
     return sorted(results, key=lambda r: order.get(r.name, 0))
 
 
-def _dispatch(jobs: list[Job], workers: int | Workers, force: bool, client: Client | None) -> Iterable[Result]:
+def _dispatch(jobs: list[Job], workers: Workers, force: bool, client: Client | None) -> Iterable[Result]:
     if not jobs:
         return
     if client is not None:
@@ -254,15 +254,9 @@ def _dispatch(jobs: list[Job], workers: int | Workers, force: bool, client: Clie
         for future in dask_completed(futures):
             yield future.result()
         return
-    own = not isinstance(workers, Workers)
-    local = Workers(workers) if own else workers
-    try:
-        futures = [local.pool.submit(run_job, job, force) for job in jobs]
-        for future in as_completed(futures):
-            yield future.result()
-    finally:
-        if own:
-            local.close()
+    futures = [workers.pool.submit(run_job, job, force) for job in jobs]
+    for future in as_completed(futures):
+        yield future.result()
 
 
 def connect(scheduler: str, timeout: float = SCHEDULER_TIMEOUT) -> Client:

@@ -23,6 +23,7 @@ from riskkit.paths import RESTRICTED_SUBDIR
 
 # Past this many people the contact-list workbook keeps the highest-priority ones (all are in the CSV).
 XLSX_MAX_ROWS = int(os.environ.get("RISKKIT_XLSX_MAX_ROWS", 100_000))
+# One character each: _leading finds them by comparing first characters.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
@@ -62,10 +63,9 @@ def restricted_dir(out_dir: Path) -> Path:
 
 def defuse(value: object) -> object:
     """Make a text cell inert in spreadsheet software: a leading formula character gets a
-    leading apostrophe-style quote (OWASP CSV injection guidance)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    leading apostrophe-style quote (OWASP CSV injection guidance). One value through the same
+    rule as whole columns (``defuse_frame``)."""
+    return _defused(pd.Series([value], dtype=object)).iloc[0]
 
 
 def _defused(column: pd.Series) -> pd.Series:

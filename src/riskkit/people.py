@@ -255,7 +255,6 @@ def _ids(details: pa.Array, secret: bytes) -> pa.Array:
     return pac.binary_join_element_wise(pa.scalar("P-", pa.large_string()), hexes, pa.scalar("", pa.large_string()))
 
 
-
 def _details(names: pa.Array, dob: np.ndarray, dob_values: pd.Index, pc: np.ndarray,
              pc_values: pd.Index) -> Callable[[np.ndarray, np.ndarray], pa.Array]:
     """A function giving 'name|yyyy-mm-dd|postcode' for chosen records, each part formatted

@@ -30,16 +30,13 @@ DETAILS = {"full_name": "name", "address": "address", "town": "town", "postcode"
 def _case_refs(person: np.ndarray, case_ref: pd.Series, n_people: int) -> np.ndarray:
     """Each person's distinct case references, sorted and joined, indexed by person code.
 
-    Works on integer codes: (person, case rank) keys deduplicated and ordered by one sort.
-    Most people have one case, so only the others are joined in Python."""
-    case, values = pd.factorize(case_ref)
+    Works on integer codes: (person, case) keys deduplicated and ordered by one sort, the case
+    codes numbered in text order. Most people have one case, so only the others are joined in Python."""
+    case, values = pd.factorize(case_ref, sort=True)
     values = np.asarray(values, dtype=object)
-    order = pd.Series(values, dtype="str").argsort().to_numpy()  # case codes in text order
-    rank = np.empty(len(values), np.int64)
-    rank[order] = np.arange(len(values))
-    keys = np.sort(person.astype(np.int64) * len(values) + rank[case])
+    keys = np.sort(person.astype(np.int64) * len(values) + case)
     keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
-    owner, text = keys // len(values), values[order[keys % len(values)]]
+    owner, text = keys // len(values), values[keys % len(values)]
     out = np.full(n_people, None, dtype=object)
     several = np.bincount(owner, minlength=n_people)[owner] > 1
     out[owner[~several]] = text[~several]
@@ -55,7 +52,8 @@ def _case_refs(person: np.ndarray, case_ref: pd.Series, n_people: int) -> np.nda
 def contact_list(a: Analysis) -> pd.DataFrame:
     """Who to contact, highest priority first, with the details officers need to reach them.
     Each detail is the first one given for the person in file order."""
-    recs = a.records.sort_values(["source_file", "source_row"])
+    recs = a.records[["source_file", "source_row", "person_id", "case_ref", *DETAILS]].sort_values(
+        ["source_file", "source_row"])
     person, ids = pd.factorize(recs["person_id"])
     first = recs[list(DETAILS)].groupby(person).first().rename(columns=DETAILS)
     first["case_refs"] = _case_refs(person, recs["case_ref"], len(ids))
