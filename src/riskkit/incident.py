@@ -75,23 +75,77 @@ class Containment(_Strict):
     description: str = ""
 
 
+IDENTIFYING_FIELDS = ("full_name", "first_name", "last_name", "address", "email", "phone", "ni_number",
+                      "employee_id")
+
+
+def _check_columns(value: dict[str, str], where: str) -> None:
+    unknown = sorted(set(value) - set(CANONICAL_FIELDS))
+    if unknown:
+        raise ValueError(f"{where}unknown canonical field(s) {unknown}; known: {', '.join(CANONICAL_FIELDS)}")
+    if not set(IDENTIFYING_FIELDS) & set(value):
+        raise ValueError(f"{where}map at least one identifying field ({', '.join(IDENTIFYING_FIELDS)})")
+
+
 class ExtractFile(_Strict):
+    """One extract file. A workbook's every non-empty sheet (hidden ones too) is part of the
+    extract: ``sheet`` names the only one with data, ``sheets: all`` reads every sheet with
+    ``columns``, ``sheets: {name: {columns}}`` maps each, and ``exclude_sheets`` names the
+    sheets that hold no people, each with the reason."""
+
     path: Path
     sheet: str | None = None
+    sheets: Literal["all"] | dict[str, dict[str, str]] | None = None
+    exclude_sheets: dict[str, str] = Field(default_factory=dict)
+    header_row: int | None = Field(default=None, ge=1, le=1000)
     encoding: str | None = None
     delimiter: str | None = None
-    columns: dict[str, str]
+    columns: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("columns")
     @classmethod
     def _canonical(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(value) - set(CANONICAL_FIELDS))
-        if unknown:
-            raise ValueError(f"unknown canonical field(s) {unknown}; known: {', '.join(CANONICAL_FIELDS)}")
-        names = {"full_name", "first_name", "last_name"} & set(value)
-        if not names:
-            raise ValueError("map at least one of full_name, first_name, last_name")
+        if value:
+            _check_columns(value, "")
         return value
+
+    @field_validator("exclude_sheets")
+    @classmethod
+    def _reasons(cls, value: dict[str, str]) -> dict[str, str]:
+        short = [name for name, why in value.items() if len(str(why).strip()) < 3]
+        if short:
+            raise ValueError(f"give a reason for excluding sheet(s) {short}, e.g. 'reference table, no people'")
+        return value
+
+    @model_validator(mode="after")
+    def _mapping(self) -> ExtractFile:
+        if isinstance(self.sheets, dict):
+            if self.sheet is not None:
+                raise ValueError("use either 'sheet' or 'sheets', not both")
+            for name, cols in self.sheets.items():
+                _check_columns(cols, f"sheet '{name}': ")
+            if self.columns:
+                raise ValueError("with one 'columns' block per sheet under 'sheets', leave 'columns' out")
+        elif not self.columns:
+            raise ValueError("'columns' is missing: map at least one identifying field "
+                             f"({', '.join(IDENTIFYING_FIELDS)})")
+        both = set(self.exclude_sheets) & ({self.sheet} | set(self.sheets if isinstance(self.sheets, dict) else {}))
+        if both:
+            raise ValueError(f"sheet(s) {sorted(both)} both mapped and excluded")
+        return self
+
+    def columns_for(self, sheet: str | None) -> dict[str, str]:
+        """The mapping for one sheet (the file's ``columns`` unless mapped per sheet)."""
+        if isinstance(self.sheets, dict) and sheet is not None:
+            return self.sheets[sheet]
+        return self.columns
+
+    @property
+    def all_columns(self) -> set[str]:
+        """Every canonical field this file maps, on any sheet."""
+        if isinstance(self.sheets, dict):
+            return {c for cols in self.sheets.values() for c in cols}
+        return set(self.columns)
 
 
 class Boundaries(_Strict):
