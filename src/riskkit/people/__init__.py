@@ -30,7 +30,7 @@ from riskkit.people import blocking, compare, model
 from riskkit.people.fields import prepare
 from riskkit.people.ids import KEY_ENV, KEY_FILE, details, person_ids, pseudonym_key
 
-__all__ = ["KEY_ENV", "KEY_FILE", "Resolution", "link", "person_table", "pseudonym_key", "resolve"]
+__all__ = ["KEY_ENV", "KEY_FILE", "Resolution", "link", "links_table", "person_table", "pseudonym_key", "resolve"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,22 @@ def link(records: pd.DataFrame, key: bytes | None = None, mdl: model.LinkageMode
     links = pd.DataFrame({"a": a[best], "b": b[best], "probability": probability,
                           "evidence": model.evidence(mdl, levels, best)})
     return Resolution(pd.Series(pd.arrays.ArrowStringArray(ids), index=records.index), fewest, most, links)
+
+
+def links_table(resolution: Resolution, records: pd.DataFrame) -> pd.DataFrame:
+    """The merged pairs for restricted/people_links.csv: each record by its file and row, the
+    person, the match probability and the evidence in words; no names or other details."""
+    links = resolution.links
+    where = records[["source_file", "source_row"]] if {"source_file", "source_row"} <= set(records.columns) else \
+        pd.DataFrame({"source_file": "", "source_row": np.arange(len(records))}, index=records.index)
+    first, second = where.iloc[links["a"].to_numpy()], where.iloc[links["b"].to_numpy()]
+    return pd.DataFrame({
+        "person_id": resolution.person_id.iloc[links["a"].to_numpy()].to_numpy(),
+        "record_file": first["source_file"].astype("string").to_numpy(), "record_row": first["source_row"].to_numpy(),
+        "other_file": second["source_file"].astype("string").to_numpy(), "other_row": second["source_row"].to_numpy(),
+        "match_probability": links["probability"].round(4).to_numpy(),
+        "evidence": links["evidence"].to_numpy(),
+    }).sort_values(["person_id", "record_file", "record_row", "other_file", "other_row"], ignore_index=True)
 
 
 def resolve(records: pd.DataFrame, key: bytes | None = None) -> pd.Series:

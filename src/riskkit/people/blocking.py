@@ -23,7 +23,7 @@ def _groups(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Positions with a block key (>= 0) sorted by key, and each key group's start and size."""
     pos = np.flatnonzero(block >= 0)
     keys = block[pos]
-    order = np.argsort(keys, kind="stable")
+    order = np.argsort(keys)  # pairs are (min, max) and deduplicated: order within a key is irrelevant
     pos, keys = pos[order], keys[order]
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.empty(0, np.int64)
     return pos, starts, np.diff(np.r_[starts, len(keys)])
@@ -47,16 +47,16 @@ def block_pairs(block: np.ndarray, max_block: int | None = None) -> Iterator[tup
 
 
 def combine(*codes: np.ndarray) -> np.ndarray:
-    """One key from several codes (-1 when any is missing), re-coded densely after each step so
-    that it never overflows."""
+    """One key from several codes (-1 when any is missing), re-coded densely only when the
+    next step could overflow."""
     key = codes[0].astype(np.int64)
     for c in codes[1:]:
-        width = np.int64(max(int(c.max(initial=-1)) + 1, 1))
-        key = np.where((key >= 0) & (c >= 0), key * width + c, -1)
-        present = key >= 0
-        if present.any():
+        width = max(int(c.max(initial=-1)) + 1, 1)
+        if (int(key.max(initial=0)) + 1) * width >= 2**62:
+            present = key >= 0
             _, dense = np.unique(key[present], return_inverse=True)
             key[present] = dense
+        key = np.where((key >= 0) & (c >= 0), key * np.int64(width) + c, -1)
     return key
 
 
