@@ -76,11 +76,17 @@ def _anagram(c: Coded) -> np.ndarray:
     return np.where(c.codes >= 0, np.asarray(codes, dtype=np.int64)[np.maximum(c.codes, 0)], -1)
 
 
+def _prefix(c: Coded, k: int) -> np.ndarray:
+    """The code of each record's first k letters of a detail (-1 when missing)."""
+    if not len(c.values):
+        return c.codes
+    _, codes = np.unique(np.array([v[:k] for v in c.values], dtype=object), return_inverse=True)
+    return np.where(c.codes >= 0, np.asarray(codes, dtype=np.int64)[np.maximum(c.codes, 0)], -1)
+
+
 def _initial(c: Coded) -> np.ndarray:
     """The code of each record's first letter of a name (-1 when missing)."""
-    letters = np.array([v[:1] for v in c.values], dtype=object)
-    _, codes = np.unique(letters, return_inverse=True) if len(letters) else (None, np.empty(0, np.int64))
-    return np.where(c.codes >= 0, np.asarray(codes, dtype=np.int64)[np.maximum(c.codes, 0)], -1) if len(letters) else c.codes
+    return _prefix(c, 1)
 
 
 def passes(f: Fields) -> dict[str, np.ndarray]:
@@ -106,6 +112,10 @@ def passes(f: Fields) -> dict[str, np.ndarray]:
         "initials, house number and street": combine(initials, f.house.codes, f.street.codes),
         "initials and date of birth": combine(initials, dob),
         "date of birth and town": combine(dob, f.town.codes),
+        "surname and town": combine(last, f.town.codes),
+        "forename and town": combine(first, f.town.codes),
+        "date of birth and the forename's first three letters": combine(dob, _prefix(f.first, 3)),
+        "date of birth and the surname's first three letters": combine(dob, _prefix(f.last, 3)),
         "date of birth and street": combine(dob, f.street.codes),
         "street and town": combine(f.street.codes, f.town.codes),
         "NI number": f.ni.codes,

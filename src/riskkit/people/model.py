@@ -133,10 +133,11 @@ def forbidden(f: Fields, a: np.ndarray, b: np.ndarray, lv: dict[str, np.ndarray]
     - two well-formed NI numbers more than one keystroke apart are two people; so are two
       employee or payroll numbers of one numbering scheme (same letters before the digits, same
       length: one organisation's); numbers of two schemes are two employers, no conflict;
-    - a clearly different forename (not a typo, nickname, initial or swap) is a different person
-      (twins, siblings, a hostel's residents) unless an NI or payroll number agrees;
-    - a clearly different date of birth is a different person (a parent and child of one
-      name) unless an NI or payroll number agrees;
+    - twins: a clearly different forename (not a typo, nickname, initial or swap) with the same
+      surname and date of birth is two people unless an NI or payroll number agrees (within one
+      keystroke);
+    - a parent and child: the same forename and surname with a clearly different date of birth
+      is two people unless an NI or payroll number agrees (within one keystroke);
     - a name alone never merges: a date of birth, an address, a town or an identifier must agree.
     """
     ni_a, ni_b = f.ni.codes[a], f.ni.codes[b]
@@ -149,7 +150,10 @@ def forbidden(f: Fields, a: np.ndarray, b: np.ndarray, lv: dict[str, np.ndarray]
         idx = np.flatnonzero(payroll_conflict)
         payroll_conflict[idx] = scheme[f.employee.codes[a[idx]]] == scheme[f.employee.codes[b[idx]]]
     id_agrees = (lv["ni_number"] >= 1) | (lv["employee_id"] >= 1)
-    different_person = ((lv["forename"] == 0) | (lv["date_of_birth"] == 0)) & ~id_agrees
+    same_name = (lv["forename"] >= 3) & (lv["surname"] >= 3)
+    twins = (lv["forename"] == 0) & (lv["surname"] >= 3) & (lv["date_of_birth"] >= 3)
+    parent_child = same_name & (lv["date_of_birth"] == 0)
+    different_person = (twins | parent_child) & ~id_agrees
     corroborated = ((lv["date_of_birth"] >= 3) | (lv["street"] >= 2) | (lv["postcode"] >= 1) | (lv["town"] >= 2)
                     | (lv["ni_number"] >= 1) | (lv["employee_id"] >= 1) | (lv["email"] >= 1) | (lv["phone"] >= 1))
     return ni_conflict | payroll_conflict | different_person | ~corroborated
