@@ -166,23 +166,28 @@ def learn(n: int = 20_000, seed: int = 13, random_pairs: int = 400_000) -> dict[
 
 
 def write(params: dict[str, dict[int, tuple[float, float]]], n: int, seed: int, path: Path) -> None:
-    """Replace the m and u of each level in the model file, keeping its words and layout."""
+    """Replace the m and u of each level in the model file, keeping its words, comments and layout."""
     import re
 
-    text = path.read_text()
-    for name, levels in params.items():
-        for lv, (m, u) in levels.items():
-            pattern = re.compile(rf"(  {name}:\n(?:    - .*\n)*?    - \{{level: {lv}, words: [^,]*(?:,[^m][^,]*)*?, )m: [0-9.e-]+, u: [0-9.e-]+\}}")
-            text, count = pattern.subn(lambda mt: f"{mt.group(1)}m: {m:.6g}, u: {u:.6g}}}", text)
-            if not count:
-                raise SystemExit(f"{path}: no level {lv} under {name}; add it before re-learning.")
+    level_line = re.compile(r"^(    - \{level: (\d+), words: .*?, )m: [0-9.e-]+, u: [0-9.e-]+\}$")
+    lines, section = [], None
+    for line in path.read_text().splitlines():
+        if re.match(r"^  (\w+):$", line):
+            section = line.strip().rstrip(":")
+        found = level_line.match(line)
+        if found and section in params and int(found.group(2)) in params[section]:
+            m, u = params[section][int(found.group(2))]
+            line = f"{found.group(1)}m: {m:.6g}, u: {u:.6g}}}"
+        lines.append(line)
+    text = "\n".join(lines) + "\n"
     rates = ", ".join(f"{k} {v}" for k, v in RATES.items())
     provenance = (f"m and u learned by `python -m riskkit.people.training --people {n} --seed {seed} --write` "
-                  f"(riskkit's own comparison functions) on {n:,} people invented by Faker en_GB (riskkit's 51 towns, 3,000 streets), each with a "
-                  f"Poisson(1) number of duplicate records corrupted at these rates: {rates}; u from 400,000 random "
-                  "pairs of different people; half a count added to every level. Thresholds, prior, household cap "
-                  "and the rules that forbid a merge are set by hand (docs/methodology.md).")
-    text = re.sub(r"provenance: >-\n  .*?\n(?=prior:)", f"provenance: >-\n  {provenance}\n", text, flags=re.S)
+                  f"(riskkit's own comparison functions) on {n:,} people invented by Faker en_GB (riskkit's 51 "
+                  f"towns, 3,000 streets), each with a Poisson(1) number of duplicate records corrupted at these "
+                  f"rates: {rates}; u from 400,000 random pairs of different people; half a count added to every "
+                  "level. Thresholds, prior, household cap and the rules that forbid a merge are set by hand "
+                  "(docs/methodology.md).")
+    text = re.sub(r"provenance: >-\n  .*?\n(?=prior:)", lambda _: f"provenance: >-\n  {provenance}\n", text, flags=re.S)
     path.write_text(text)
 
 
