@@ -40,6 +40,7 @@ class Analysis:
     findings: list[dict] = field(default_factory=list)
     scope: str | None = None  # district code when this is one district's view
     whole: Analysis | None = None  # the whole incident, for context, when scoped
+    links: pd.DataFrame | None = None  # each merged record pair, its probability and evidence (restricted)
 
     @property
     def cases(self) -> int:
@@ -82,7 +83,14 @@ def analyse(incident: str | Path | Incident, model: str | Path | None = None,
     records["assign_method"] = assignment.method.astype("category")
     case_district, case_rule = geography.case_districts(records, records["district_code"])
 
-    records["person_id"] = people.resolve(records)
+    resolution = people.link(records)
+    records["person_id"] = resolution.person_id
+    # The range of people: record codes when every plausible pair is merged, and when only
+    # near-certain ones are (counts.people_range reads them, so a district's view has its own).
+    records["person_fewest"] = resolution.fewest.astype(np.int32)
+    records["person_most"] = resolution.most.astype(np.int32)
+    links = people.links_table(resolution, records)
+    del resolution
     persons = people.person_table(records)
     scored = risk.score(records, inc, mdl)
     if not scored.index.equals(persons.index):
@@ -98,7 +106,8 @@ def analyse(incident: str | Path | Incident, model: str | Path | None = None,
                         -persons["band_rank"].to_numpy()))
     persons = persons.take(order)
     persons["priority"] = np.arange(1, len(persons) + 1)
-    return _assemble(inc, mdl, data, records, persons, case_district, case_rule, assignment, geo, now)
+    return replace(_assemble(inc, mdl, data, records, persons, case_district, case_rule, assignment, geo, now),
+                   links=links)
 
 
 def _assemble(inc: Incident, mdl: risk.RiskModel, data: Ingested, records: pd.DataFrame, persons: pd.DataFrame,
@@ -135,6 +144,7 @@ def summary(a: Analysis) -> dict:
         else:
             entries.append({"lad_code": row["lad_code"], "district": row["district"], **_counts(row), "roles": roles})
     bands = a.people["band"].value_counts()
+    ranges = counts.people_range(a.records, a.people)
     d = a.decisions
     extra = {"scope": {"lad_code": a.scope, "district": a.scope_name}} if a.scope else {}
     return {**extra,
@@ -150,7 +160,8 @@ def summary(a: Analysis) -> dict:
         "cases": a.cases,
         "subject_records": len(a.records),
         "people": len(a.people),
-        "districts": entries,
+        "people_range": ranges["total"],
+        "districts": [{**e, "people_range": ranges["districts"].get(e["lad_code"], ranges["total"])} for e in entries],
         "unassigned": unassigned,
         "assignment": {**a.assignment.summary, "boundaries": a.geo.source, "schematic": a.geo.schematic,
                        "case_rules": {k: int(v) for k, v in a.case_rule.value_counts().items()}},

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from IPython.display import HTML  # noqa: E402
 
-from riskkit import districts  # noqa: E402
+from riskkit import counts, districts  # noqa: E402
 from riskkit.analysis import Analysis  # noqa: E402
 from riskkit.risk import BANDS, circumstance_phrase, circumstances, exposure_words, incident_likelihood  # noqa: E402
 
@@ -77,6 +77,12 @@ def _verb(a: Analysis) -> str:
     }[e.channel]
 
 
+def people_range_words(a: Analysis) -> str:
+    """' (between 128 and 131)' when doubtful matches leave the count of people uncertain, else ''."""
+    r = counts.people_range(a.records, a.people)["total"]
+    return f" (between {_n(r['min'])} and {_n(r['max'])})" if r["min"] != r["max"] else ""
+
+
 def headline_text(a: Analysis) -> str:
     inc = a.incident
     if a.whole is not None:
@@ -87,7 +93,7 @@ def headline_text(a: Analysis) -> str:
                 f"{whole_cases}{_n(len(whole.people))} {inc.subject_noun} in the whole breach: "
                 f"{exposed_phrase(whole).lower()} {_verb(whole)}.")
     people, cases = len(a.people), a.cases
-    text = f"{exposed_phrase(a)} of {_n(people)} {inc.subject_noun}"
+    text = f"{exposed_phrase(a)} of {_n(people)} {inc.subject_noun}{people_range_words(a)}"
     if cases != len(a.records):
         text += f" in {_n(cases)} {inc.case_noun}"
     text += f" {_verb(a)}"

@@ -41,7 +41,8 @@ def fields(a: Analysis, reg: IncidentState | None = None) -> list[dict]:
         ("Personal data", "Categories of personal data", exposed_phrase(a) + (
             "; special category or criminal offence data: involvement in a police case" if inc.data_context else ""), PRE),
         ("Personal data", "Number of personal data records concerned", f"{s['subject_records']:,}", PRE),
-        ("Personal data", "Number of data subjects affected", f"{s['people']:,}", PRE),
+        # The ICO asks for the largest number that may be affected: the top of the range.
+        ("Personal data", "Number of data subjects affected", f"{s.get('people_range', {}).get('max', s['people']):,}", PRE),
         ("Personal data", "Categories of data subjects",
          ", ".join(sorted({r.replace('_', ' ') for roles in a.people['roles'] for r in roles.split(';')})), PRE),
         ("Potential consequences", "Likely consequences for the people",

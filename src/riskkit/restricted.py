@@ -92,4 +92,6 @@ def write_outputs(a: Analysis, out_dir: str | Path) -> dict[str, Path]:
     written["contact_list"] = write_restricted_xlsx(folder / "contact_list.xlsx", workbook_sheets(contacts))
     written["quarantine"] = write_restricted_csv(folder / "quarantine.csv", a.ingested.quarantine)
     written["conflicts"] = write_restricted_csv(folder / "district_conflicts.csv", a.assignment.conflicts)
+    if a.links is not None:  # each merged record pair with its evidence, so officers can check a merge
+        written["people_links"] = write_restricted_csv(folder / "people_links.csv", a.links)
     return written
