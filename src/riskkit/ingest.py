@@ -100,7 +100,23 @@ def _map_columns(raw: RawTable, spec: ExtractFile, label: str) -> pd.DataFrame:
                            "Fix 'columns' for this file in the incident file.")
     out = pd.DataFrame({canon: raw.frame[src] for canon, src in spec.columns.items()})
     out["source_row"] = raw.frame["source_row"].astype(int)
+    for header, category in category_columns(spec, headers, label).items():
+        # Only whether each record holds something in the column is kept: the risk model
+        # scores what a column exposes, never what it says.
+        filled = normalise.text(raw.frame[header]).notna().to_numpy()
+        out[category] = out[category].to_numpy() | filled if category in out else filled
     return out
+
+
+def category_columns(spec: ExtractFile, headers: list[str], label: str) -> dict[str, str]:
+    """``{header: "cat__<category>"}`` for the file's ``categories:`` entries, checked against its headers."""
+    found = {}
+    for header, use in spec.categories.items():
+        if header not in headers:
+            raise ExtractError(f"{label}: column '{header}' (listed under categories) not found; "
+                               "fix 'categories' for this file in the incident file.")
+        found[header] = "cat__" + (use if isinstance(use, str) else use.category)
+    return found
 
 
 def read_extract(incident: Incident, progress: bool = False) -> tuple[pd.DataFrame, list[dict], pd.DataFrame]:
@@ -198,6 +214,9 @@ def canonicalise(raw: pd.DataFrame, incident: Incident) -> tuple[pd.DataFrame, p
         df[f"marker_{marker}"] = found
     for col in ("sickness_absence", "sensitive_role"):
         df[col] = normalise.flags(raw[col])
+    for col in raw.columns:
+        if str(col).startswith("cat__"):  # what an extra column exposes (see category_columns)
+            df[col] = raw[col].fillna(False).astype(bool)
 
     return _compact(df, mapped), _reasons(reasons, df.index), findings
 
@@ -233,6 +252,8 @@ def ingest(incident: Incident, partition_bytes: int | None = PARTITION_BYTES) ->
     is the same however the file is partitioned, and only canonical columns are kept.
     """
     parts, quarantined, files, findings = [], [], [], {}
+    all_categories = sorted({"cat__" + (u if isinstance(u, str) else u.category)
+                             for spec in incident.files for u in spec.categories.values()})
     for spec in incident.files:
         path = incident.resolve(spec.path)
         label = spec.path.as_posix()
@@ -243,6 +264,9 @@ def ingest(incident: Incident, partition_bytes: int | None = PARTITION_BYTES) ->
             for canon in CANONICAL_FIELDS:
                 if canon not in mapped:
                     mapped[canon] = pd.NA
+            for cat in all_categories:  # every part has every category column, so they concatenate
+                if cat not in mapped:
+                    mapped[cat] = False
             df, why, found = canonicalise(mapped, incident)
             bad = why.fillna("") != ""
             parts.append(df.loc[~bad])
