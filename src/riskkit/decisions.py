@@ -173,7 +173,8 @@ def decide(people: pd.DataFrame, incident: Incident, model: RiskModel, rows_read
     chosen = told["channel"]
     counts = chosen.value_counts()
     if required:
-        why = f"required: {_top_group(people, int(people.loc[told['tell'] == 'required', 'band_rank'].min()))} or above"
+        why = (f"required for {required:,}: high risk to each, at {model.policy.communicate['min_band']} or above "
+               f"(highest: {_top_group(people, max_rank)})")
     else:
         why = f"no one is at {model.policy.communicate['min_band']} risk or above"
         if risk.unintelligible:
