@@ -44,7 +44,8 @@ def test_asb_summary(runs):
     assert next(d for d in s["districts"] if d["district"] == "Dacorum")["cases"] == 9
     assert s["rows_read"] == s["rows_analysed"] + s["rows_quarantined"] == 142
     assert s["regulator"]["notify"] and s["regulator"]["hours_left"] == pytest.approx(49.5)
-    assert s["model_version"] == "riskkit-default-1.0.0" and s["communicate"] > 0
+    assert s["model_version"] == "riskkit-default-2.0.0"
+    assert s["communicate"]["required"] + s["communicate"]["recommended"] == s["people"]
     assert "61 cases" in proc.stdout and "49 hours 30 minutes left" in proc.stdout  # closing summary in the terminal
 
 

@@ -20,7 +20,7 @@ from IPython.display import HTML  # noqa: E402
 
 from riskkit import counts, districts  # noqa: E402
 from riskkit.analysis import Analysis  # noqa: E402
-from riskkit.risk import BANDS, circumstance_phrase, circumstances, exposure_words, incident_likelihood  # noqa: E402
+from riskkit.risk import BANDS, circumstance_phrase, exposure_words, incident_risk  # noqa: E402
 
 BAND_COLOURS = {"Low": "#4c9a2a", "Medium": "#e0a800", "High": "#d9480f", "Very high": "#a51d2d"}
 _CHANNEL_WORDS = {"in_person": "in person", "phone": "by phone", "letter": "by letter"}
@@ -67,11 +67,15 @@ def _verb(a: Analysis) -> str:
     e = a.incident.exposure
     duration = exposure_words(e.duration_hours)
     return {
-        "public_web": f"were published on a public web page for {duration}",
+        "public_web": "were published on a public web page" + (f" for {duration}" if duration != "ongoing"
+                                                              else " and still are"),
         "email": f"were emailed to {e.recipients.replace('_', ' ')} recipients",
         "file_transfer": "were sent to a recipient " + ("under contract" if e.recipients == "trusted_contract"
                                                         else "who should not have had them"),
         "lost_device": "were on a device that was lost",
+        "stolen_device": "were on a device that was stolen",
+        "paper": "were in paper files that were lost or stolen",
+        "cyber_attack": "were reached in a cyber attack",
         "post": "were posted to the wrong recipients",
         "other": f"were disclosed ({e.recipients.replace('_', ' ')} recipients)",
     }[e.channel]
@@ -123,13 +127,18 @@ def decisions(a: Analysis) -> HTML:
     status = "rk-overdue" if d.hours_left < 0 else "rk-due"
     reg = ("<strong>Notify the regulator</strong>" if d.notify else "<strong>Record only: notification not proposed</strong>")
     channel_text = ", ".join(f"{_n(v)} {_CHANNEL_WORDS.get(k, k)}" for k, v in sorted(d.channels.items(), key=lambda kv: -kv[1]))
-    people = (f"<strong>Contact {_n(d.communicate_count)} {escape(a.incident.subject_noun)}</strong> ({escape(channel_text)})"
-              if d.communicate_count else "<strong>No one proposed for individual contact</strong>")
+    noun = escape(a.incident.subject_noun)
+    if d.communicate_count:
+        people = (f"<strong>Tell {_n(d.communicate_count)} {noun}</strong> ({_n(d.required)} required, "
+                  f"{_n(d.recommended)} recommended; {escape(channel_text)})")
+    else:
+        people = f"<strong>No {noun} proposed for individual contact</strong>"
     body = (f'<ul class="rk-decisions"><li>{reg} ({escape(d.law)}) by <span class="{status}">{escape(stamp)}</span>: '
             f"{escape(d.deadline_words)} at the time of this run ({escape(a.run_at.strftime('%d %b %Y %H:%M %Z'))}). "
             f"Reason: {escape(d.reason)}.</li>"
-            f"<li>{people} under {escape(d.communicate_law)}: everyone at {escape(a.model.policy.communicate['min_band'])} "
-            "risk or above.</li>")
+            f"<li>{people} under {escape(d.communicate_law)}: {escape(d.communicate_reason or '')}.</li>")
+    if d.unknowns:
+        body += f"<li>Not yet known, scored cautiously: {escape('; '.join(d.unknowns))}.</li>"
     if d.restriction_prompt:
         body += f"<li>{escape(d.restriction_prompt)}</li>"
     body += f'</ul><p class="rk-note">{escape(d.policy_label)} These are the model\'s proposals; people decide.</p>'
@@ -223,7 +232,8 @@ def bands_section(a: Analysis) -> HTML:
 def timeline(a: Analysis) -> HTML:
     t = a.incident.timestamps
     rows = [("Occurred", t.occurred), ("Became aware", t.became_aware), ("Contained", t.contained),
-            ("Regulator deadline (72 hours, continuous)", a.decisions.deadline), ("This assessment", a.run_at)]
+            (f"Regulator deadline ({a.model.policy.regulator.deadline_hours:g} hours, continuous)", a.decisions.deadline),
+            ("This assessment", a.run_at)]
     frame = pd.DataFrame([(k, v.strftime("%a %d %b %Y %H:%M %Z") if v else "not recorded") for k, v in rows],
                          columns=["Event", "When"])
     return _section("Timeline", _table(frame))
@@ -233,7 +243,7 @@ def actions(a: Analysis) -> HTML:
     d, inc = a.decisions, a.incident
     items = []
     if d.notify:
-        items.append(f"Report to the ICO under {d.law} by {d.deadline.strftime('%d %b %Y %H:%M %Z')}; if details are "
+        items.append(f"Report to the {d.regulator} under {d.law} by {d.deadline.strftime('%d %b %Y %H:%M %Z')}; if details are "
                      "still incomplete, report in phases.")
     else:
         items.append("Record the breach and the reasons for not notifying in the breach log (Art. 33(5) / s.67(6)).")
@@ -274,8 +284,8 @@ def data_quality(a: Analysis) -> HTML:
 
 def method_notes(a: Analysis) -> HTML:
     m = a.model
-    cb, cb_parts = circumstances(a.incident, m)
-    lk, lk_parts = incident_likelihood(a.incident, m)
+    r = a.incident_risk or incident_risk(a.incident, m)  # computed once, on the analysis
+    cb, cb_parts, lk, lk_parts = r.cb, r.cb_why, r.likelihood, r.likelihood_why
     body = (f"<p>Model <strong>{escape(m.model_version)}</strong>. Severity per person SE = DPC × EI + CB (ENISA 2013), "
             f"range 0.25 to 6; bands Low &lt; {m.severity_bands['medium']:g} ≤ Medium &lt; {m.severity_bands['high']:g} ≤ "
             f"High &lt; {m.severity_bands['very_high']:g} ≤ Very high, then combined with likelihood on the ICO's "
@@ -308,7 +318,7 @@ def register_section(a: Analysis, register: str | None) -> HTML:
     if s.first_filing:
         p = s.first_filing.payload
         rows.append(("Filed with the regulator", "", f"{p['reference']} at {p['filed_at'][:16]}" +
-                     (f" ({p['hours_late']:g} hours late)" if p.get("late") else " (within 72 hours)"),
+                     (f" ({p['hours_late']:g} hours late)" if p.get("late") else " (on time)"),
                      s.first_filing.actor, s.first_filing.recorded_at[:16]))
     frame = pd.DataFrame(rows, columns=["Decision", "Proposed by the model", "Decided", "By", "When (UTC)"])
     body = (_table(frame) + f"<p class=\"rk-note\">Breach register head (SHA-256): <code>{escape(reg.head())}</code>; "

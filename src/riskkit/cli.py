@@ -75,6 +75,9 @@ def assess(
             _fail("--now: not an ISO 8601 time; use e.g. 2026-10-10T09:00:00+01:00.")
     # Mistakes in the arguments fail here, before the seconds it takes to import the notebook stack.
     inc = load_incident(incident)
+    from riskkit.risk_model import check_incident, load_model
+
+    check_incident(inc, load_model(model or (inc.resolve(inc.model) if inc.model else None)))
     out_dir = out or REPORTS_DIR / inc.id
     formats = check_formats({f.strip().lower() for f in format.split(",") if f.strip()})
     from riskkit.decisions import time_left_words
@@ -95,9 +98,11 @@ def assess(
     verdict = "notify" if reg["notify"] else "record only (notification not proposed)"
     typer.echo(f"  regulator ({reg['law']}): {verdict}; deadline {reg['deadline']} "
                f"({time_left_words(reg['hours_left'])})")
-    typer.echo(f"  people to contact: {s['communicate']:,}; restricted outputs in {out_dir / 'restricted'}")
-    if s["communicate"] > XLSX_MAX_ROWS:
-        typer.echo(f"  the workbook lists the first {XLSX_MAX_ROWS:,} of {s['communicate']:,} by priority; "
+    told = s["communicate"]["required"] + s["communicate"]["recommended"]
+    typer.echo(f"  people to tell: {s['communicate']['required']:,} required, {s['communicate']['recommended']:,} "
+               f"recommended; restricted outputs in {out_dir / 'restricted'}")
+    if told > XLSX_MAX_ROWS:
+        typer.echo(f"  the workbook lists the first {XLSX_MAX_ROWS:,} of {told:,} by priority; "
                    "everyone is in contact_list.csv (RISKKIT_XLSX_MAX_ROWS sets the limit)")
     typer.echo(f"  breach register: event {event.seq} recorded; head {event.hash}")
 

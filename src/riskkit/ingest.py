@@ -105,7 +105,7 @@ def _header_hint(headers: list[str]) -> str:
     return "headers found: " + ", ".join(repr(h[:30]) for h in headers[:8])
 
 
-def _map_columns(raw: RawTable, columns: dict[str, str], label: str) -> pd.DataFrame:
+def _map_columns(raw: RawTable, columns: dict[str, str], label: str, spec: ExtractFile) -> pd.DataFrame:
     headers = [c for c in raw.frame.columns if c != "source_row"]
     missing = [(canon, src) for canon, src in columns.items() if src not in headers]
     if missing:
@@ -118,6 +118,11 @@ def _map_columns(raw: RawTable, columns: dict[str, str], label: str) -> pd.DataF
                            "Fix 'columns' for this file in the incident file.")
     out = pd.DataFrame({canon: raw.frame[src] for canon, src in columns.items()})
     out["source_row"] = raw.frame["source_row"].astype(int)
+    for header, category in category_columns(spec, headers, label).items():
+        # Only whether each record holds something in the column is kept: the risk model
+        # scores what a column exposes, never what it says.
+        filled = normalise.text(raw.frame[header]).notna().to_numpy()
+        out[category] = out[category].to_numpy() | filled if category in out else filled
     return out
 
 
@@ -154,6 +159,17 @@ def _file_entry(label: str, raw: RawTable) -> dict:
     return entry
 
 
+def category_columns(spec: ExtractFile, headers: list[str], label: str) -> dict[str, str]:
+    """``{header: "cat__<category>"}`` for the file's ``categories:`` entries, checked against its headers."""
+    found = {}
+    for header, use in spec.categories.items():
+        if header not in headers:
+            raise ExtractError(f"{label}: column '{header}' (listed under categories) not found; "
+                               "fix 'categories' for this file in the incident file.")
+        found[header] = "cat__" + (use if isinstance(use, str) else use.category)
+    return found
+
+
 def read_extract(incident: Incident, progress: bool = False) -> tuple[pd.DataFrame, list[dict], pd.DataFrame]:
     """Read and map every file; return (mapped rows, per-file counts, unparseable rows)."""
     _check_distinct_files(incident)
@@ -161,7 +177,7 @@ def read_extract(incident: Incident, progress: bool = False) -> tuple[pd.DataFra
     for spec in incident.files:
         for raw in _blocks(incident, spec, None):
             label = _label(spec, raw)
-            mapped = _map_columns(raw, spec.columns_for(raw.sheet), label)
+            mapped = _map_columns(raw, spec.columns_for(raw.sheet), label, spec)
             mapped["source_file"] = label
             frames.append(mapped)
             if raw.bad_rows:
@@ -250,6 +266,9 @@ def canonicalise(raw: pd.DataFrame, incident: Incident) -> tuple[pd.DataFrame, p
         df[f"marker_{marker}"] = found
     for col in ("sickness_absence", "sensitive_role"):
         df[col] = normalise.flags(raw[col])
+    for col in raw.columns:
+        if str(col).startswith("cat__"):  # what an extra column exposes (see category_columns)
+            df[col] = raw[col].fillna(False).astype(bool)
 
     return _compact(df, mapped), _reasons(reasons, df.index), findings
 
@@ -286,17 +305,22 @@ def ingest(incident: Incident, partition_bytes: int | None = PARTITION_BYTES) ->
     """
     _check_distinct_files(incident)
     parts, quarantined, files, findings = [], [], [], {}
+    all_categories = sorted({"cat__" + (u if isinstance(u, str) else u.category)
+                             for spec in incident.files for u in spec.categories.values()})
     for spec in incident.files:
         entries: dict[str, dict] = {}
         for raw in _blocks(incident, spec, partition_bytes):
             label = _label(spec, raw)
             entry = entries.setdefault(label, _file_entry(label, raw))
             columns = spec.columns_for(raw.sheet)
-            mapped = _map_columns(raw, columns, label)
+            mapped = _map_columns(raw, columns, label, spec)
             mapped["source_file"] = label
             for canon in CANONICAL_FIELDS:
                 if canon not in mapped:
                     mapped[canon] = pd.NA
+            for cat in all_categories:  # every part has every category column, so they concatenate
+                if cat not in mapped:
+                    mapped[cat] = False
             df, why, found = canonicalise(mapped, incident)
             bad = why.fillna("") != ""
             parts.append(df.loc[~bad])

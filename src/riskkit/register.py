@@ -233,6 +233,7 @@ class IncidentState:
     first_filing: Event | None = None
     closed: Event | None = None
     assessments: int = 0
+    deadline_hours: float = 72.0
 
     def status(self, now: datetime | None = None) -> str:
         now = now or datetime.now(UTC)
@@ -247,12 +248,17 @@ class IncidentState:
         return f"due in {hours:.0f} hours" if hours >= 0 else f"overdue by {-hours:.0f} hours"
 
 
+DEFAULT_DEADLINE_HOURS = 72.0  # what registers written before model 2.0 assumed
+
+
 def state(events: list[Event]) -> IncidentState:
     s = IncidentState(events[0].incident_id if events else "")
     for e in events:
         if e.kind == "assessment":
             s.assessments += 1
             s.proposed_notify = e.payload.get("regulator", {}).get("notify")
+            # The model's deadline hours, as recorded (registers written before 2.0 lack it: 72).
+            s.deadline_hours = float(e.payload.get("deadline_hours", DEFAULT_DEADLINE_HOURS))
             if s.became_aware is None:  # a correction event wins over later assessments
                 s.became_aware = datetime.fromisoformat(e.payload["became_aware"])
         elif e.kind == "became_aware_correction":
@@ -266,7 +272,7 @@ def state(events: list[Event]) -> IncidentState:
         elif e.kind == "closed":
             s.closed = e
     if s.became_aware:
-        s.deadline = s.became_aware + timedelta(hours=72)
+        s.deadline = s.became_aware + timedelta(hours=s.deadline_hours)
     return s
 
 
@@ -303,4 +309,5 @@ def assessment_payload(summary: dict, incident: Incident, model_path: Path | Non
                                            "subject_records", "people")},
         "risk_bands": summary["risk_bands"], "regulator": summary["regulator"],
         "communicate": summary["communicate"], "scope": summary.get("scope"),
+        "deadline_hours": summary.get("deadline_hours", DEFAULT_DEADLINE_HOURS),
     }

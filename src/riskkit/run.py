@@ -22,7 +22,7 @@ from riskkit.export import render_html, render_pdf
 from riskkit.incident import load_incident
 from riskkit.parameters import check_formats, check_names
 from riskkit.paths import BRIEFING_NOTEBOOK, INPUTS_FILE, NOTEBOOKS_DIR, OUTPUT_MARKER
-from riskkit.risk import load_model
+from riskkit.risk_model import check_incident, load_model
 
 
 @contextmanager
@@ -84,7 +84,7 @@ def assess(incident: str | Path, out_dir: str | Path, model: str | Path | None =
 
     formats = check_formats(formats or {"html"})
     inc = load_incident(incident)  # fail fast, before starting a kernel
-    load_model(model or (inc.resolve(inc.model) if inc.model else None))
+    check_incident(inc, load_model(model or (inc.resolve(inc.model) if inc.model else None)))
     out_dir = Path(out_dir).resolve()
     check_output_dir(out_dir)
     params = {"incident": str(Path(incident).resolve()), "output_dir": "", "model": str(Path(model).resolve()) if model else "",
