@@ -268,16 +268,22 @@ def register_show(incident_id: Annotated[str, typer.Argument(help="Incident id."
         typer.echo(f"{e.seq}\t{e.recorded_at}\t{e.kind}\t{e.actor}\t{_json.dumps(e.payload, ensure_ascii=False)}")
 
 
+ExpectHeadOpt = Annotated[str | None, typer.Option(help="A head hash you kept elsewhere (a briefing's, an earlier "
+                                                         "verify's): it must still be an event of the chain.")]
+
+
 @register_app.command("verify")
-def register_verify(register: RegisterOpt = None) -> None:
-    """Check the hash chain; name the first broken link."""
+def register_verify(register: RegisterOpt = None, expect_head: ExpectHeadOpt = None) -> None:
+    """Check the hash chain and the head log; name the first broken link."""
     from riskkit.register import Register
 
     reg = Register(register)
     n, broken = reg.verify()
     if broken:
         _fail(f"the register's chain is broken: {broken} (of {n} events).", 1)
-    typer.echo(f"chain intact: {n} events; head {reg.head()}")
+    if expect_head and expect_head.strip().lower() not in {e.hash for e in reg.events()}:
+        _fail("the head hash you kept is not an event of this register: events were rewritten or removed since.", 1)
+    typer.echo(f"chain intact: {n} events; head {reg.head()}; head log {reg.head_log}")
 
 
 @register_app.command("export")
