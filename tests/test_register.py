@@ -243,7 +243,10 @@ def test_cli_assess_decide_list_show_export_and_ico_form(tmp_path):
     assert scan_folder(tmp_path / "ico", ASB) == []
     rerun = cli("assess", str(ASB), "--out", str(tmp_path / "out"), "--quiet", "--now", "2026-10-10T09:00:00+01:00")
     html = (tmp_path / "out" / "briefing.html").read_text()
-    assert "Decisions recorded" in html and "ICO/00042" in html and Register(reg).events()[3].hash in html
+    after = Register(reg).events()  # the briefing shows the register after this re-run's own event
+    assert len(after) == 5 and after[-1].kind == "assessment"
+    assert "Decisions recorded" in html and "ICO/00042" in html and after[-1].hash in html
+    assert "2 assessment(s) recorded" in html
     assert rerun.returncode == 0
 
 
@@ -371,3 +374,24 @@ def test_corrupt_foreign_and_unparseable_registers_end_in_one_clear_line(tmp_pat
         conn.execute(sa.text("UPDATE events SET payload = '{\"name\": \"Declan Curt' WHERE seq = 1"))
     proc = _cli_one_line("register", "list", "--register", str(bad))
     assert "event 1" in proc.stderr and "unreadable payload" in proc.stderr and "Declan" not in proc.stderr
+
+
+def test_make_briefing_shows_the_head_verify_prints_and_leaves_the_users_register_alone(tmp_path):
+    """The sample's briefing is one event behind no more: its head is the register's head."""
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if k not in ("RISKKIT_REGISTER", "RISKKIT_HEAD_LOG")}
+    env["HOME"] = str(home)
+    make = subprocess.run(["make", "-C", str(root), "-o", ".venv/.riskkit-installed", "briefing",
+                           f"BIN={Path(sys.executable).parent}", f"REPORTS={tmp_path / 'reports'}"],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert make.returncode == 0, make.stderr
+    html = (tmp_path / "reports" / "asb_publication" / "briefing.html").read_text()
+    shown = re.search(r"head \(SHA-256\)[^<]*<code>([0-9a-f]{64})</code>", html).group(1)
+    verify = subprocess.run([RISKKIT, "register", "verify", "--register", str(tmp_path / "reports" / "register.sqlite")],
+                            capture_output=True, text=True, env=env)
+    assert verify.returncode == 0 and f"head {shown};" in verify.stdout
+    assert shown != "0" * 64 and "1 assessment(s) recorded" in html
+    assert not (home / ".local" / "share" / "riskkit").exists()  # the user's default register is untouched

@@ -82,11 +82,16 @@ def assess(
     from riskkit.register import Register, assessment_payload, resolve_url
     from riskkit.run import assess as run_assess
 
-    url = resolve_url(register)
-    reg = Register(url)  # opened (and migrated) before the run: a bad URL fails fast
-    passable = url if "@" not in url else ""  # never a password into papermill's parameters
-    s = run_assess(incident, out_dir, model=model, formats=formats, now=when, progress=not quiet, register=passable)
-    event = reg.append(inc.id, "assessment", assessment_payload(s, inc, model), analyst)
+    reg = Register(resolve_url(register))  # opened (and migrated) before the run: a bad URL fails fast
+    recorded: list = []
+
+    def record(summary: dict) -> dict:
+        """Append this run's event, then snapshot the register for the briefing."""
+        recorded.append(reg.append(inc.id, "assessment", assessment_payload(summary, inc, model), analyst))
+        return reg.snapshot(inc.id)
+
+    s = run_assess(incident, out_dir, model=model, formats=formats, now=when, progress=not quiet, record=record)
+    event = recorded[0]
     reg = s["regulator"]
     typer.echo(f"Briefing: {out_dir / 'briefing.html'}")
     typer.echo(f"  {s['cases']:,} cases, {s['subject_records']:,} subject records, {s['people']:,} people; "
@@ -169,12 +174,15 @@ def batch(
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.")] = None,
     scheduler_timeout: Annotated[float, typer.Option(help="Seconds to wait for the scheduler.")] = 20.0,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    register: Annotated[str | None, typer.Option(help="Breach register for the briefings' assessment events "
+                                                      "(default: $RISKKIT_REGISTER, else ~/.local/share/riskkit).")] = None,
 ) -> None:
     """Render many briefings: one per incident, or one per district of an incident."""
     from riskkit.batch import run_batch
 
     results, index = run_batch(manifest, workers, force, scheduler, progress=not quiet,
-                               log=lambda m: typer.echo(m, err=True), scheduler_timeout=scheduler_timeout)
+                               log=lambda m: typer.echo(m, err=True), scheduler_timeout=scheduler_timeout,
+                               register=register)
     failed = [r for r in results if r.status == "failed"]
     counts = {s: sum(r.status == s for r in results) for s in ("ok", "unchanged", "failed")}
     typer.echo(f"{len(results)} briefings: {counts['ok']} rendered, {counts['unchanged']} unchanged, "
