@@ -127,6 +127,10 @@ def expand(manifest: Manifest, force: bool = False, log: Callable[[str], None] =
             inc = load_incident(spec.incident)
             name = spec.name or inc.id + (f"/{spec.district}" if spec.district else "")
             out = spec.out or REPORTS_DIR / inc.id
+            from riskkit.leakcheck import check_publishable
+
+            check_publishable(spec.incident, f"batch run '{name}'", {"out": str(Path(out).resolve()),
+                                                                     "name": spec.name, "district": spec.district})
             digest = inputs_hash(spec, code)
             common = {"incident": str(spec.incident), "model": str(spec.model) if spec.model else None,
                       "formats": spec.formats, "now": spec.now.isoformat() if spec.now else None}

@@ -77,6 +77,9 @@ def assess(
     inc = load_incident(incident)
     out_dir = out or REPORTS_DIR / inc.id
     formats = check_formats({f.strip().lower() for f in format.split(",") if f.strip()})
+    from riskkit.leakcheck import check_publishable
+
+    check_publishable(incident, "assess", {"--out": str(Path(out_dir).resolve()), "--analyst": analyst})
     from riskkit.decisions import time_left_words
     from riskkit.outputs import XLSX_MAX_ROWS
     from riskkit.register import Register, assessment_payload, resolve_url
@@ -227,21 +230,22 @@ def decide(
     register: RegisterOpt = None,
 ) -> None:
     """Record people's decisions about an incident in the breach register."""
+    from riskkit.errors import ExtractError
     from riskkit.incident import load_incident
-    from riskkit.leakcheck import identifiers, scan_text
+    from riskkit.leakcheck import identifiers, refuse_identifiers
     from riskkit.register import Register, decision_payloads, record_decisions
 
     inc = load_incident(incident)
     events = decision_payloads(regulator, people, exemption, restriction, reason, _parse_time(filed_at, "--filed-at"),
                                reference, advice, dpo_view, _parse_time(became_aware, "--became-aware"), justification, close)
-    text = " ".join(str(v) for _, p in events for v in p.values())
     try:
-        leaks = scan_text(text, identifiers(incident))
-    except RiskkitError:
-        leaks = []  # the extract is not readable here; the check is a courtesy, not a gate
-    if leaks:
-        _fail(f"the decision text contains personal data from the extract ({', '.join(leaks)}); the register must "
-              "hold none: refer to people by pseudonymous id.")
+        found = identifiers(incident)
+    except ExtractError:
+        found = None  # the extract is gone (deleted under retention, say): nothing to compare with
+    if found is not None:  # what the register keeps for ever, and what the briefing shows
+        refuse_identifiers({"--reason": reason or "", "--by": by or "", "--advice": advice or "",
+                            "--dpo-view": dpo_view or "", "--justification": justification or "",
+                            "--reference": reference or ""}, found, "decide")
     for e in record_decisions(Register(register), inc.id, events, by):
         typer.echo(f"recorded event {e.seq}: {e.kind} for {inc.id} by {e.actor}")
 
@@ -326,9 +330,11 @@ def ico_form(
     from riskkit import ico
     from riskkit.analysis import analyse
     from riskkit.incident import load_incident
+    from riskkit.leakcheck import check_publishable
     from riskkit.register import Register, state
 
     inc = load_incident(incident)
+    check_publishable(incident, "ico-form", {"--out": str(out.resolve())})
     a = analyse(inc, model=model)
     md, js = ico.write(a, out, state(Register(register).events(inc.id)))
     typer.echo(f"wrote {md} and {js}")
