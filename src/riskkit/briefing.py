@@ -301,27 +301,39 @@ def method_notes(a: Analysis) -> HTML:
     return _section("Method notes", body)
 
 
-def register_section(a: Analysis, register: str | None) -> HTML:
-    """Proposed against decided, by whom and when, from the breach register, with its head hash."""
-    if not register:
+def register_section(a: Analysis, snapshot: str | None) -> HTML:
+    """Proposed against decided, by whom and when, with the register's head hash, from the
+    snapshot file riskkit wrote after recording this run's event (the kernel never opens the
+    register itself, so the head shown is the head ``riskkit register verify`` prints)."""
+    if not snapshot:
         return HTML("")
-    from riskkit.register import Register, state
+    import json
+    from pathlib import Path
 
-    reg = Register(register)
-    s = state(reg.events(a.incident.id))
+    from riskkit.errors import ParameterError
+
+    try:
+        s = json.loads(Path(snapshot).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise ParameterError(f"parameter 'register': {snapshot} is not a register snapshot written by riskkit; "
+                             "leave it empty for no decisions section.") from None
     d = a.decisions
-    rows = [("Regulator", "notify" if d.notify else "record only",
-             s.regulator.payload["decision"] if s.regulator else "not yet decided",
-             s.regulator.actor if s.regulator else "", s.regulator.recorded_at[:16] if s.regulator else ""),
-            ("People", f"contact {d.communicate_count:,}", s.people.payload["decision"] if s.people else "not yet decided",
-             s.people.actor if s.people else "", s.people.recorded_at[:16] if s.people else "")]
-    if s.first_filing:
-        p = s.first_filing.payload
+
+    def decided(key: str) -> tuple[str, str, str]:
+        e = s.get(key)
+        return (e["payload"]["decision"], e["actor"], e["recorded_at"][:16]) if e else ("not yet decided", "", "")
+
+    rows = [("Regulator", "notify" if d.notify else "record only", *decided("regulator")),
+            ("People", f"contact {d.communicate_count:,}", *decided("people"))]
+    if s.get("first_filing"):
+        f = s["first_filing"]
+        p = f["payload"]
         rows.append(("Filed with the regulator", "", f"{p['reference']} at {p['filed_at'][:16]}" +
                      (f" ({p['hours_late']:g} hours late)" if p.get("late") else " (on time)"),
-                     s.first_filing.actor, s.first_filing.recorded_at[:16]))
+                     f["actor"], f["recorded_at"][:16]))
     frame = pd.DataFrame(rows, columns=["Decision", "Proposed by the model", "Decided", "By", "When (UTC)"])
-    body = (_table(frame) + f"<p class=\"rk-note\">Breach register head (SHA-256): <code>{escape(reg.head())}</code>; "
-            f"{s.assessments} assessment(s) recorded for this incident. Keep a copy of this hash elsewhere: "
-            "<code>riskkit register verify</code> checks the chain.</p>")
+    body = (_table(frame) + f"<p class=\"rk-note\">Breach register head (SHA-256) after this assessment was recorded: "
+            f"<code>{escape(s['head'])}</code>; {s['assessments']} assessment(s) recorded for this incident, "
+            f"{s['events']} event(s) in the register. Keep a copy of this hash elsewhere: "
+            "<code>riskkit register verify --expect-head HASH</code> checks that it is still in the chain.</p>")
     return _section("Decisions recorded", body)
