@@ -113,6 +113,8 @@ def _evidence(p: Profile) -> list[str]:
     for name, share in sorted(p.share.items(), key=lambda kv: -kv[1]):
         if name in {"number", "single_word_name", "multi_word_name", "ons_code"} and share < 0.95:
             continue
+        if name in {"band", "number", "payroll_id"} and len(p.share) > 1 and out:
+            continue  # a side effect of a stronger pattern already shown
         if share >= 0.5 and name in LABELS:
             out.append(f"{LABELS[name]}: {share:.0%} of {p.values:,} values match")
         if len(out) == 3:

@@ -62,7 +62,7 @@ def draft_incident(reports: list[SheetReport], out: Path, skipped: list[tuple[Pa
                f"# data_context: []  # special-category columns found ({', '.join(specials)}): see the risk model's list\n")
     suggested = base.resolve().name.lower().replace(" ", "-") or "incident"
     lines = [f"# Draft written by 'riskkit inspect' on {date.today().isoformat()} from {len(reports)} table(s).",
-             f"# Check every line marked '# check', replace every {PLACEHOLDER} (riskkit assess refuses the file",
+             f"# Look at every mapping with a 'check:' comment, replace every {PLACEHOLDER} (riskkit assess refuses the file",
              "# until none is left), then run: riskkit assess THIS_FILE --out RESTRICTED_FOLDER",
              FACTS.format(ph=PLACEHOLDER, id=PLACEHOLDER, suggested_id=suggested, data_context=context).rstrip()]
     lookups = [r for r in reports if r.kind == "postcode_lookup"]
