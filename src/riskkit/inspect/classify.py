@@ -25,7 +25,8 @@ VALUE_ONLY = {"postcode": "postcode", "ni_number": "ni_number", "email": "email"
 LABELS = {"postcode": "UK postcode", "ni_number": "NI number", "email": "email", "phone": "UK phone number",
           "date": "date", "case_ref": "case reference", "payroll_id": "payroll-style id", "flag": "Y/N flag",
           "free_text": "free text", "name_comma": "'SURNAME, Forename'", "multi_word_name": "name-like words",
-          "single_word_name": "one capitalised word", "address": "street address", "place": "known place name",
+          "single_word_name": "one capitalised word",
+          "name_like": "name-like words", "address": "street address", "place": "known place name",
           "case_role": "case role (victim, offender...)", "band": "pay band", "age": "whole number 0-110",
           "lat": "UK latitude", "lon": "UK longitude", "easting": "easting", "northing": "northing",
           "ons_code": "ONS area code", "bank_account": "account number", "number": "number"}
@@ -73,13 +74,13 @@ def _fit(name: str, p: Profile) -> float | None:
     if name == "employee_id":
         return max(s("payroll_id", 0.0), s("case_ref", 0.0) * 0.7, s("number", 0.0)) * (1.0 if p.distinct_ratio > 0.5 else 0.6)
     if name in {"first_name", "last_name"}:
-        return s("single_word_name", 0.0) if not s("date") and not s("number") else 0.0
+        return s("name_like", 0.0) if not s("date") and not s("number") else 0.0
     if name == "full_name":
         return max(s("multi_word_name", 0.0), s("name_comma", 0.0))
     if name == "address":
         return max(s("address", 0.0), 0.6 if not s("number") and p.mean_words >= 2 else 0.0)
     if name in {"town", "district", "case_district"}:
-        if s("number", 0.0) > 0.2 or s("date") or s("address", 0.0) > 0.5:
+        if s("has_digit", 0.0) > 0.2 or s("address", 0.0) > 0.5:
             return 0.0
         wordy = p.mean_words <= 4 and (p.distinct_ratio < 0.6 or p.values < 20)
         return max(s("place", 0.0), 0.8 if wordy else 0.6)
@@ -111,7 +112,7 @@ def _adjust(conf: float, fit: float | None) -> float:
 def _evidence(p: Profile) -> list[str]:
     out = []
     for name, share in sorted(p.share.items(), key=lambda kv: -kv[1]):
-        if name in {"number", "single_word_name", "multi_word_name", "ons_code"} and share < 0.95:
+        if name in {"number", "single_word_name", "multi_word_name", "name_like", "ons_code"} and share < 0.95:
             continue
         if name in {"band", "number", "payroll_id"} and len(p.share) > 1 and out:
             continue  # a side effect of a stronger pattern already shown
@@ -143,7 +144,7 @@ def classify_column(header: str, values: list[str], position: int = 0,
     line = address_line(header)
     if line and line >= 2 and "town" not in options:
         place = p.share.get("place", 0.0)
-        options["town"] = (0.85 if place >= 0.8 else 0.75 if place >= 0.5 or not p.share.get("number") else 0.3,
+        options["town"] = (0.85 if place >= 0.8 else 0.75 if place >= 0.5 or p.share.get("has_digit", 0.0) < 0.2 else 0.3,
                            f"header '{header}' is address line {line}")
     if "role" in options and "job_title" in options:  # "Role" is a case role or a job: the values decide
         if p.share.get("case_role", 0.0) >= 0.5:

@@ -24,7 +24,7 @@ ABBREVIATIONS = {
     "e": "e", "mail": "mail", "forenames": "forename", "firstname": "first name", "lastname": "last name",
     "surname": "surname", "postcode": "postcode", "dateofbirth": "date of birth", "birthdate": "birth date",
     "emailaddress": "email", "email": "email", "sal": "salary", "cat": "category", "desc": "description",
-    "id": "id", "yn": "", "y": "", "n": "",
+    "id": "id", "yn": "",
 }
 
 # (field, phrase regex over the normalised header, confidence); the first rule per field that
@@ -45,18 +45,22 @@ RULES: list[tuple[str, str, float]] = [
     ("last_name", r"^(employee |staff |person |subject |officer )?(last|sur|family)( ?names?)?$|surname|family name", 0.95),
     ("full_name", r"^(full |employee |staff |person |subject |officer |display |member |client |resident )?names?$|"
                   r"full name|name of|surname forename|forename surname|person name|employee name|staff name", 0.9),
+    # any other "... Name" is a person's name unless it names a thing or someone else in the row
+    ("full_name", r"^(?!.*\b(user|file|street|road|town|city|company|organisation|org|team|department|lad|district|"
+                  r"council|borough|sheet|business|place|building|house|school|employer|manager|contact|kin|"
+                  r"maiden|previous|preferred|middle|job|post|course|unit|site|station|product)\b).*\bnames?$", 0.85),
     ("case_district", r"(case|incident|location|offence|occurrence|crime|"
-                      r"asb|event)\b.*\b(district|borough|council|local authority|lad|area)\b", 0.9),
+                      r"asb|event)\b.*\b(district|borough|council|local authority|lad|la|area)\b", 0.9),
     ("district", r"district|borough|council|local authority|^lad( name| code)?$|^la$|^la name$", 0.85),
     ("sickness_absence", r"sick|absence|^ill ?health|long term sickness|days lost|^lts", 0.9),
     ("sensitive_role", r"protected|sensitive|covert|undercover|restricted (post|role)|witness protection", 0.9),
     ("salary_band", r"salary|pay ?band|grade|^band$|pay scale|pay grade|spine|^scale$|^pay$", 0.9),
-    ("age", r"^age( at .*| years| yrs| now)?$", 0.95),
+    ("age", r"^(current )?age( at .*| years| yrs| now)?$", 0.95),
     ("markers", r"marker|warning|vulnerab|risk flag|^flags?$|alert", 0.9),
     ("notes", r"notes?$|comment|remark|narrative|description|summary|details|observation|free text|circumstances", 0.85),
     ("case_ref", r"^(case|incident|crime|occurrence|asb|log|complaint|referral|job)( reference| number| id| ref)?( number)?$|"
                  r"^(case|incident|crime|occurrence|asb|log|complaint|"
-                 r"referral|report)\b.*\b(reference|number|id)$|^urn$|^reference$|^ref number$", 0.9),
+                 r"referral|report)\b.*\b(reference|number|id)$|^urn$|^reference( number| id)?$|^ref number$", 0.9),
     ("employee_id", r"(employee|staff|person|payroll|personnel|pay|warrant|collar|force|assignment|hr|worker|member)"
                     r"\b.*\b(number|reference|id|code)$|"
                     r"^payroll|^(employee|staff|person) ?(id|ref)|^id$|^emp id$|^(employee|staff)$", 0.9),
@@ -65,7 +69,7 @@ RULES: list[tuple[str, str, float]] = [
     ("role", r"(subject|person|party|involvement|case|asb|"
              r"capacity)\b.*\b(role|type|involvement|category)$|^involvement$|^party type$|^role in case$", 0.9),
     ("address", r"address|street|^house|^line 1$|^residence", 0.9),
-    ("town", r"town|city|locality|^area$|^village$|^place$|^post town$", 0.85),
+    ("town", r"\btown\b|\bcity\b|locality|^area$|^village$|^place$|^post town$", 0.85),
     # data categories: personal data with no canonical field, and non-personal columns
     ("gender", r"gender|^sex$", 0.9),
     ("ethnicity", r"ethnic|race|^self defined", 0.95),
@@ -74,7 +78,7 @@ RULES: list[tuple[str, str, float]] = [
     ("disability", r"disab|impairment|reasonable adjust", 0.9),
     ("health", r"medical|health|condition|occupational health|fit note|diagnos", 0.9),
     ("nationality", r"nationality|citizenship|country of birth|immigration|visa|right to work", 0.9),
-    ("marital_status", r"marital|civil partner", 0.9),
+    ("marital_status", r"marital|civil (partner|status)", 0.9),
     ("next_of_kin", r"next of kin|emergency contact|nok", 0.9),
     ("criminal_record", r"conviction|criminal record|caution|dbs|disciplinary", 0.85),
     ("other_date", r"date|^start|^end|joined|^from$|^to$|reported|created|updated|timestamp|^when$|leav|hired", 0.7),
@@ -96,6 +100,7 @@ def normalise(header: str) -> str:
     'Employee_No' -> 'employee number', 'Sickness Absence (Y/N)' -> 'sickness absence'."""
     text = re.sub(r"([a-z])([A-Z])", r"\1 \2", header.strip())
     text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", text)
+    text = re.sub(r"([A-Za-z])(\d)", r"\1 \2", text)  # "Addr1" -> "Addr 1"
     text = re.sub(r"\((y/n|y|n|yes/no)\)", " ", text, flags=re.IGNORECASE)
     text = text.lower().replace("e-mail", "email").replace("d.o.b", "dob").replace("n.i.", "ni ")
     tokens = [t for t in re.split(r"[^a-z0-9]+", text) if t]
@@ -107,6 +112,8 @@ def normalise(header: str) -> str:
     joined = re.sub(r"\bsur name\b", "surname", joined)
     joined = re.sub(r"\bfore names?\b", "forename", joined)
     joined = re.sub(r"\bni no\b", "ni number", joined)
+    joined = re.sub(r"\b(l|s) name\b", lambda m: "last name" if m.group(1) == "l" else "surname", joined)
+    joined = re.sub(r"\bf name\b", "first name", joined)
     out = []
     for token in joined.split():
         expanded = ABBREVIATIONS.get(token, token)

@@ -25,9 +25,10 @@ CASE_REF = re.compile(r"^[A-Z]{0,6}\d{0,4}([/\-][A-Z0-9]{1,8}){1,4}$", re.IGNORE
 PAYROLL = re.compile(r"^[A-Z]{0,3}-?\d{4,10}$", re.IGNORECASE)
 BAND = re.compile(r"^((band|grade|scale|pay ?band|spine( point)?|sp|pb|sco|po)\s*)?[A-Z]?\d{0,2}[A-Z]?$", re.IGNORECASE)
 SORT_ACCOUNT = re.compile(r"^(\d{2}-\d{2}-\d{2}\s*)?\d{8}$")
-NAME_COMMA = re.compile(r"^[A-Z][A-Z'’\- ]+, ?[A-Z][a-zA-Z'’\-]+( [A-Z][a-zA-Z'’\-]+)*$")
-WORD_NAME = re.compile(r"^[A-Z][a-zA-Z'’\-]+$|^[A-Z][A-Z'’\-]+$")
-MULTI_NAME = re.compile(r"^(Mr|Mrs|Ms|Miss|Dr)?\.? ?[A-Z][a-zA-Z'’\-]+( [A-Z][a-zA-Z'’\-]+){1,3}$")
+# Names in any alphabet: a "word" is letters (Unicode), apostrophes and hyphens, starting upper-case.
+_WORD = r"[^\W\d_][^\W\d_'’\-]*(?:['’\-][^\W\d_]+)*"
+NAME_COMMA = re.compile(rf"^{_WORD}(?: {_WORD})*, ?{_WORD}(?: {_WORD})*$")
+NAME_WORDS = re.compile(rf"^(?:(?:Mr|Mrs|Ms|Miss|Dr)\.? )?{_WORD}(?: {_WORD}){{0,3}}$")
 ADDRESS = re.compile(r"^(flat \d+[a-z]?,? )?\d+[A-Za-z]?,? [A-Za-z'’\- ]+|"
                      r"\b(road|street|lane|avenue|close|drive|way|court|place|gardens|crescent|terrace)\b", re.IGNORECASE)
 FLAG_VALUES = {"y", "n", "yes", "no", "true", "false", "t", "f", "0", "1", "x", "✓"}
@@ -171,15 +172,18 @@ def profile(values: list[str], known_places: set[str] | None = None) -> Profile:
             hit("band", n)
         if SORT_ACCOUNT.match(v):
             hit("bank_account", n)
-        if NAME_COMMA.match(v):
+        if NAME_COMMA.match(v) and v.split(",")[0].isupper():
             hit("name_comma", n)
-        if MULTI_NAME.match(v):
-            hit("multi_word_name", n)
-        if WORD_NAME.match(v):
-            hit("single_word_name", n)
+        if NAME_WORDS.match(v) and all(w[0].isupper() for w in v.split()):
+            words = len(v.split())
+            hit("single_word_name" if words == 1 else "multi_word_name", n)
+            if words <= 3:
+                hit("name_like", n)
         if ADDRESS.search(v) and re.search(r"\d", v) or ADDRESS.search(v) and len(v.split()) >= 2 and not d:
             if re.search(r"\d", v) or re.search(r"\b(road|street|lane|avenue|close|drive)\b", low):
                 hit("address", n)
+        if re.search(r"\d", v):
+            hit("has_digit", n)
         if len(v) >= 25 and len(v.split()) >= 4:
             hit("free_text", n)
     if numbers:
