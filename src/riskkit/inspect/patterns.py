@@ -72,7 +72,7 @@ def _phone(value: str) -> bool:
     digits = re.sub(r"\D", "", value)
     if not 10 <= len(digits) <= 13 or re.search(r"[A-Za-z]", value):
         return False
-    if not (value.lstrip("( ").startswith(("0", "+44", "44", "0044"))):
+    if not (value.lstrip("( ").startswith(("0", "+44"))):
         return False
     try:
         number = phonenumbers.parse(value, "GB")
