@@ -73,8 +73,8 @@ def phones(n: int = 3000) -> list[str]:
                  + [f"H{rng.randint(100000, 999999)}" for _ in range(n // 4)]
                  + [f"0{rng.randint(10**10, 10**11 - 1)}" for _ in range(n // 4)]  # 12 digits: one too many
                  + [f"00{rng.randint(10**8, 10**9 - 1)}" for _ in range(n // 4)])  # no UK number starts 00
-    out = ["| phone check | found (of {:,} Faker en_GB numbers) | false alarms (of {:,} look-alikes) |".format(
-        len(positives), len(negatives)), "|---|---:|---:|"]
+    out = [f"| phone check | found (of {len(positives):,} Faker en_GB numbers) | false alarms (of {len(negatives):,} "
+           "look-alikes) |", "|---|---:|---:|"]
     for name, check in (("phonenumbers (UK numbering plan)", _phone), ("hand-written pattern", HAND_PHONE.match)):
         found = sum(bool(check(v)) for v in positives)
         false = sum(bool(check(v)) for v in negatives)
