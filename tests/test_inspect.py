@@ -202,3 +202,16 @@ def test_the_drafted_staff_incident_assesses_to_the_same_counts(tmp_path, staff_
     theirs = summary(staff_analysis)
     for key in ("rows_read", "rows_quarantined", "cases", "subject_records", "people", "risk_bands"):
         assert mine[key] == theirs[key], key
+
+
+def test_assess_refuses_a_draft_with_placeholders_in_one_line(tmp_path):
+    path = _write_csv(tmp_path / "leak.csv", ["Name", "Postcode"], [["Ann Lee", "AL1 4UD"]])
+    reports, skipped = inspect_paths([path])
+    draft = tmp_path / "incident.yml"
+    draft.write_text(draft_incident(reports, draft, skipped))
+    proc = subprocess.run([sys.executable, "-c", "from riskkit.cli import main; main()", "assess", str(draft),
+                           "--out", str(tmp_path / "out"), "--quiet"], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "FILL_ME left at" in lines[0] and "exposure.channel" in lines[0]
+    assert not (tmp_path / "out").exists()
