@@ -215,3 +215,44 @@ def test_assess_refuses_a_draft_with_placeholders_in_one_line(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "FILL_ME left at" in lines[0] and "exposure.channel" in lines[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_the_workbook_inventory_names_every_sheet_and_what_no_mapping_covers(tmp_path):
+    import openpyxl
+
+    from riskkit.inspect.workbook import workbook_inventory
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "Staff"
+    ws.append(["Payroll Number", "Surname", "Forename", "Ethnicity", "Comments"])
+    for i in range(5):
+        ws.append([f"10023{i}", "Quimby", "Zelda", "Not stated", "Disciplinary hearing pending"])
+    people = book.create_sheet("Sheet2")
+    people.sheet_state = "hidden"
+    people.append(["Name", "Post Code"])
+    people.append(["Zelda Quimby", "AL1 4UD"])
+    lookup = book.create_sheet("Lookups")
+    lookup.sheet_state = "hidden"
+    lookup.append(["Code", "Meaning"])
+    lookup.append(["A", "Active"])
+    book.save(tmp_path / "hr.xlsx")
+    reports, skipped = inspect_paths([tmp_path / "hr.xlsx"])
+    draft = tmp_path / "incident.yml"
+    draft.write_text(draft_incident(reports, draft, skipped))
+    data = yaml.safe_load(draft.read_text())
+    data["files"] = [f for f in data["files"] if f.get("sheet") == "Staff"]  # the analyst keeps one sheet
+    data["files"][0]["columns"].pop("notes", None)
+    kept = tmp_path / "kept.yml"
+    kept.write_text(yaml.safe_dump(data))
+    incident = load_incident(_fill(kept, STAFF, tmp_path / "filled.yml"))
+    rows = workbook_inventory(incident)
+    assert [(r.sheet, r.visibility, r.rows, r.listed) for r in rows] == [
+        ("Staff", "visible", 5, True), ("Sheet2", "hidden", 1, False), ("Lookups", "hidden", 1, False)]
+    staff = rows[0]
+    assert staff.excluded == 1 and staff.uncovered == 1 and staff.uncovered_personal == 1  # Ethnicity; Comments
+    assert "ethnicity" in staff.categories and "names" in staff.categories
+    text = " ".join(r.sentence() for r in rows)
+    assert "sheet 'Lookups' (hidden): 1 row, 2 columns, not personal data; not used in this assessment." in text
+    for secret in ("Quimby", "Zelda", "Payroll", "Comments", "AL1 4UD", "Disciplinary"):
+        assert secret not in text

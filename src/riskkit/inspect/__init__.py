@@ -6,13 +6,16 @@ file with every column either mapped or listed under ``unmapped:`` with its reas
 
 Layers, each usable alone: ``tables`` opens files (to be replaced by the intake readers),
 ``headers`` and ``patterns`` read headers and values, ``classify`` decides per table,
-``inventory`` walks files, ``draft`` writes the incident YAML and ``table`` the terminal text.
+``inventory`` walks files, ``draft`` writes the incident YAML and ``table`` the terminal text;
+``workbook`` gives leadership's whole-extract inventory (every sheet, what no mapping covers);
+``corpus`` writes the labelled export files the accuracy test and benchmark score against.
 """
 
 from riskkit.inspect.classify import ColumnGuess, classify_column, classify_table
 from riskkit.inspect.draft import PLACEHOLDER, draft_incident
 from riskkit.inspect.inventory import SheetReport, inspect_paths
 from riskkit.inspect.table import render
+from riskkit.inspect.workbook import InventoryRow, workbook_inventory
 
-__all__ = ["PLACEHOLDER", "ColumnGuess", "SheetReport", "classify_column", "classify_table", "draft_incident",
-           "inspect_paths", "render"]
+__all__ = ["PLACEHOLDER", "ColumnGuess", "InventoryRow", "SheetReport", "classify_column", "classify_table",
+           "draft_incident", "inspect_paths", "render", "workbook_inventory"]
