@@ -160,6 +160,32 @@ def check_output(
     typer.echo(f"no personal data found in the leadership-facing files under {folder}")
 
 
+@app.command()
+def inspect(
+    files: Annotated[list[Path], typer.Argument(help="Extract files: CSV, XLSX (every sheet) or Parquet.")],
+    out: Annotated[Path | None, typer.Option(help="Write a draft incident.yml here (refuses to overwrite).")] = None,
+) -> None:
+    """What is in the leaked files, per column (counts and patterns, never values); drafts the incident."""
+    from riskkit.inspect import draft_incident, inspect_paths, render
+
+    if out is not None and out.exists():
+        _fail(f"{out}: already exists; give a new name for the draft (inspect never overwrites an incident).")
+    reports, skipped = inspect_paths(files)
+    typer.echo(render(reports))
+    for path, reason in skipped:
+        typer.echo(f"skipped {path}: {reason}")
+    if not any(r.kind == "extract" for r in reports):
+        _fail("no table with a name column was found, so no incident can be drafted; check the files given.", 1)
+    if out is not None:
+        from riskkit.outputs import atomic_write_text
+
+        atomic_write_text(out, draft_incident(reports, out, skipped))
+        checks = sum(1 for r in reports if r.kind == "extract" for g in r.guesses if g.field and not g.sure)
+        unmapped = sum(1 for r in reports if r.kind == "extract" for g in r.guesses if not g.field)
+        typer.echo(f"wrote {out}: {checks} mapping(s) to check, {unmapped} column(s) unmapped with a reason; "
+                   "fill every FILL_ME before 'riskkit assess'")
+
+
 @boundaries_app.command("download")
 def boundaries_download(
     codes: Annotated[list[str], typer.Argument(help="ONS LAD codes, e.g. E07000096.")],

@@ -24,6 +24,9 @@ CANONICAL_FIELDS = (
     "sensitive_role", "ni_number", "bank_account",
 )
 
+# What ``riskkit inspect`` writes for facts only the analyst knows; refused wherever it is left.
+PLACEHOLDER = "FILL_ME"
+
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 
 
@@ -149,6 +152,8 @@ class ExtractFile(_Strict):
     # Extra columns and what they expose, e.g. {"Medical notes": health}, or with an ENISA
     # adjustment: {"Food preference": {category: health, adjust: -3, reason: "..."}}.
     categories: dict[str, str | CategoryUse] = Field(default_factory=dict)
+    # Headers deliberately not mapped, each with the reason (``riskkit inspect`` drafts them).
+    unmapped: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("columns")
     @classmethod
@@ -238,6 +243,15 @@ class Incident(_Strict):
     overrides: list[Override] = Field(default_factory=list)
     source: Path | None = Field(default=None, exclude=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_placeholders(cls, data: object) -> object:
+        left = _placeholders(data)
+        if left:
+            raise ValueError(f"{PLACEHOLDER} left at {', '.join(left)}: fill in these facts (the draft from "
+                             "'riskkit inspect' leaves them for you)")
+        return data
+
     @field_validator("id")
     @classmethod
     def _safe_id(cls, value: str) -> str:
@@ -253,6 +267,15 @@ class Incident(_Strict):
     def resolve(self, path: Path) -> Path:
         """Paths in the incident file are relative to the file itself."""
         return path if path.is_absolute() else (self.folder / path).resolve()
+
+
+def _placeholders(data: object, where: str = "") -> list[str]:
+    """Key paths whose value is still the placeholder."""
+    if isinstance(data, dict):
+        return [p for k, v in data.items() for p in _placeholders(v, f"{where}.{k}" if where else str(k))]
+    if isinstance(data, list):
+        return [p for i, v in enumerate(data) for p in _placeholders(v, f"{where}.{i}")]
+    return [where or "(top level)"] if isinstance(data, str) and data.strip() == PLACEHOLDER else []
 
 
 def load_incident(path: str | Path) -> Incident:

@@ -1,0 +1,147 @@
+"""Accuracy of ``riskkit inspect`` on the labelled export corpus, and its cost.
+
+    python benchmarks/inspect.py [--seeds 16,1,2] [--files 24]     (or python -m benchmarks.inspect)
+
+Column-level precision (of the columns inspect mapped, how many as labelled) and recall (of
+the columns labelled with a field, how many inspect mapped right), for the development header
+vocabulary and for a held-out one the rules were not tuned on; the phone check by
+``phonenumbers`` against a hand-written pattern; inspect's time as a ratio to reading the same
+tables. Writes its section into benchmarks/results.md (between markers, so ``run.py``'s table
+and this section can be regenerated apart).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# Run as a script, this folder comes first on sys.path, where this file's name would hide the
+# standard library's ``inspect`` from every import below: take the folder off the path first.
+if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
+    sys.path.pop(0)
+
+import argparse  # noqa: E402
+import random  # noqa: E402
+import re  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+START, END = "<!-- inspect:start -->", "<!-- inspect:end -->"
+HAND_PHONE = re.compile(r"^(\+44\s?(\(0\))?\s?|0044\s?|\(?0)\d[\d\s()-]{8,12}$")
+
+
+def accuracy(seeds: list[int], files: int) -> list[str]:
+    from riskkit.inspect.corpus import evaluate, write_corpus
+
+    rows = ["| header wording | seed | files | tables | columns | correct | precision | recall | sure mappings wrong "
+            "| personal left unflagged |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    misses: dict[str, int] = {}
+    for held_out in (False, True):
+        for seed in seeds:
+            with tempfile.TemporaryDirectory() as tmp:
+                labelled = write_corpus(Path(tmp), files=files, seed=seed, held_out=held_out)
+                s = evaluate(labelled)
+            for m in s.mistakes:
+                key = ("held-out: " if held_out else "development: ") + m.split("/", 2)[2].split(":")[0].lower() \
+                      + " ->" + m.rsplit("got", 1)[1]
+                misses[key] = misses.get(key, 0) + 1
+            rows.append(f"| {'held out' if held_out else 'development'} | {seed} | {len({i.path for i in labelled})} "
+                        f"| {len(labelled)} | {s.columns} | {s.accuracy:.1%} | {s.precision:.1%} | {s.recall:.1%} "
+                        f"| {s.sure_wrong} of {s.sure} | {len(s.personal_unflagged)} |")
+            print(rows[-1], flush=True)
+    rows.append("")
+    rows.append("Columns not mapped as labelled (header, lower-cased -> what inspect proposed), over all seeds: "
+                + ("; ".join(f"{k} ({n}x)" for k, n in sorted(misses.items())) or "none") + ".")
+    return rows
+
+
+def phones(n: int = 3000) -> list[str]:
+    """phonenumbers against a hand-written pattern, on Faker en_GB numbers and look-alikes."""
+    from faker import Faker
+
+    from riskkit.inspect.patterns import _phone
+
+    fake = Faker("en_GB")
+    fake.seed_instance(7)
+    rng = random.Random(7)  # noqa: S311 - reproducible test data
+    positives = [fake.phone_number() for _ in range(n)]
+    negatives = ([f"{rng.randint(10_000_000, 99_999_999)}" for _ in range(n // 4)]  # account numbers
+                 + [f"{rng.randint(1, 9)}{rng.randint(10**9, 10**10 - 1)}" for _ in range(n // 4)]  # 11 digits, no 0
+                 + [f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(1940, 2008)}" for _ in range(n // 4)]
+                 + [f"H{rng.randint(100000, 999999)}" for _ in range(n // 4)]
+                 + [f"0{rng.randint(10**10, 10**11 - 1)}" for _ in range(n // 4)]  # 12 digits: one too many
+                 + [f"00{rng.randint(10**8, 10**9 - 1)}" for _ in range(n // 4)])  # no UK number starts 00
+    out = [f"| phone check | found (of {len(positives):,} Faker en_GB numbers) | false alarms (of {len(negatives):,} "
+           "look-alikes) |", "|---|---:|---:|"]
+    for name, check in (("phonenumbers (UK numbering plan)", _phone), ("hand-written pattern", HAND_PHONE.match)):
+        found = sum(bool(check(v)) for v in positives)
+        false = sum(bool(check(v)) for v in negatives)
+        out.append(f"| {name} | {found / len(positives):.1%} | {false / len(negatives):.1%} |")
+        print(out[-1], flush=True)
+    return out
+
+
+def speed(files: int) -> list[str]:
+    from riskkit.inspect.corpus import write_corpus
+    from riskkit.inspect.inventory import inspect_paths
+    from riskkit.inspect.tables import read_tables
+
+    with tempfile.TemporaryDirectory() as tmp:
+        labelled = write_corpus(Path(tmp), files=files)
+        paths = sorted({i.path for i in labelled})
+        read = min(_timed(lambda: [list(read_tables(p)) for p in paths]) for _ in range(2))
+        full = min(_timed(lambda: inspect_paths(paths)) for _ in range(2))
+        columns = sum(len(i.labels) for i in labelled)
+    line = (f"Inspecting the {len(paths)} files ({columns} columns) took {full:.2f} s against {read:.2f} s to read "
+            f"their tables: {full / read:.2f}x (best of 2 each).")
+    print(line)
+    return [line]
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", default="16,1,2")
+    parser.add_argument("--files", type=int, default=24)
+    args = parser.parse_args(argv)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    section = [START, "## riskkit inspect: column mapping accuracy", "",
+               f"Generated by `python benchmarks/inspect.py --seeds {args.seeds} --files {args.files}`. Each seed "
+               "writes the labelled export corpus (`riskkit.inspect.corpus`): HR, police and council exports in "
+               "comma, semicolon and tab CSV (UTF-8 and Windows-1252), workbooks with a hidden second sheet and a "
+               "lookup sheet, title rows above the header, Parquet, names from seven Faker locales. A column is "
+               "correct when inspect proposes its labelled canonical field, or leaves it unmapped when it has "
+               "none. Precision: of the columns inspect mapped, the share mapped as labelled. Recall: of the "
+               "columns labelled with a field, the share inspect mapped so. 'Sure' mappings are those the draft "
+               "does not mark `# check`. The rules were developed against the development wording. The held-out "
+               "wording was written before its first measurement, which scored 91.0%, 84.7% and 85.1% correct "
+               "(seeds 16, 1, 2; precision 100%), mostly whole hidden sheets left out because 'Customer Name' was "
+               "not read as a name column. After reading those misses five rules were widened (any '... Name' "
+               "header, 'Reference No', 'Current Age', 'LA', 'Civil Status'), so the held-out rows below are no "
+               "longer a clean hold-out: read them as an upper bound for unseen wording.", "",
+               *accuracy(seeds, args.files), "", *phones(),
+               "", "The phone check uses `phonenumbers` with a short pre-check (starts 0 or +44, 10 to 13 digits, "
+               "no letters). In the first run the look-alikes were only account numbers, 11-digit numbers, dates and "
+               "payroll ids: there the pattern raised no false alarm and riskkit 0.2% (its pre-check then let a bare "
+               "'44' prefix through, since removed). Numbers one digit too long and numbers starting 00 were "
+               "added after that run; the pattern accepts them, the numbering plan does not.", "",
+               *speed(args.files), END]
+    results = ROOT / "benchmarks" / "results.md"
+    text = results.read_text() if results.exists() else "# riskkit benchmarks\n"
+    if START in text and END in text:
+        text = text[: text.index(START)] + "\n".join(section) + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + "\n".join(section) + "\n"
+    results.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

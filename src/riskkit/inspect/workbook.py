@@ -1,0 +1,101 @@
+"""What escaped, for leadership: every file and sheet of an incident's extract (hidden sheets
+too) with its rows, the data categories found in it, and what no column mapping covered.
+
+Issue 16 item 4 asks the briefing for this inventory; this module computes it from the
+incident alone, as sentences and rows of counts and category names. It never names a column
+or quotes a value (a header can itself be personal, "Smith J - notes"), so its output may go
+into the leadership HTML and summary.json. Wiring it into the briefing is left to the merge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from riskkit.incident import ExtractFile, Incident
+from riskkit.inspect.classify import classify_table
+from riskkit.inspect.inventory import known_places
+from riskkit.inspect.tables import Sheet, read_tables
+
+# Plain words for the categories a leadership reader sees.
+WORDS = {
+    "full_name": "names", "first_name": "names", "last_name": "names", "date_of_birth": "dates of birth",
+    "age": "ages", "address": "home addresses", "town": "home addresses", "postcode": "home addresses",
+    "lat": "home locations", "lon": "home locations", "easting": "home locations", "northing": "home locations",
+    "phone": "phone numbers", "email": "email addresses", "employee_id": "staff numbers", "job_title": "jobs",
+    "salary_band": "pay", "sickness_absence": "sickness absence", "sensitive_role": "protected roles",
+    "ni_number": "NI numbers", "bank_account": "bank details", "case_ref": "case references",
+    "role": "roles in cases", "markers": "markers", "notes": "free-text notes", "free_text": "free text",
+    "district": "districts", "case_district": "case districts", "gender": "gender", "ethnicity": "ethnicity",
+    "religion": "religion", "sexual_orientation": "sexual orientation", "disability": "disability",
+    "health": "health", "nationality": "nationality", "marital_status": "marital status",
+    "next_of_kin": "next of kin", "criminal_record": "criminal records", "other_date": "other dates",
+}
+
+
+@dataclass
+class InventoryRow:
+    """One sheet (or CSV/Parquet file) of the extract; counts and category words only."""
+
+    file: str
+    sheet: str | None
+    visibility: str
+    rows: int
+    columns: int
+    categories: list[str] = field(default_factory=list)  # plain words, sorted, personal data first
+    listed: bool = True  # listed under files in the incident
+    mapped: int = 0
+    excluded: int = 0  # listed under unmapped by the analyst
+    uncovered: int = 0  # neither mapped nor excluded
+    uncovered_personal: int = 0
+
+    def sentence(self) -> str:
+        where = self.file if self.sheet is None else f"{self.file}, sheet '{self.sheet}'" + \
+            (f" ({self.visibility})" if self.visibility != "visible" else "")
+        what = f"{self.rows:,} row{'s' if self.rows != 1 else ''}, {self.columns} column{'s' if self.columns != 1 else ''}"
+        found = f": {', '.join(self.categories)}" if self.categories else ", not personal data"
+        if not self.listed:
+            tail = "not used in this assessment"
+        elif self.uncovered:
+            tail = (f"{self.mapped} mapped, {self.excluded} excluded by the analyst, {self.uncovered} not covered by "
+                    f"any mapping ({self.uncovered_personal} may be personal data)")
+        elif self.excluded:
+            tail = f"{self.mapped} mapped, {self.excluded} excluded by the analyst"
+        else:
+            tail = "every column mapped"
+        return f"{where}: {what}{found}; {tail}."
+
+
+def _entries(incident: Incident, path: Path, sheet: Sheet, first: bool) -> list[ExtractFile]:
+    """The incident's entries that read this sheet (no ``sheet:`` means a workbook's first)."""
+    return [e for e in incident.files if incident.resolve(e.path) == path
+            and (sheet.name is None or e.sheet == sheet.name or (e.sheet is None and first))]
+
+
+def workbook_inventory(incident: Incident) -> list[InventoryRow]:
+    """Every sheet of every file the incident lists, with what the mapping covers."""
+    rows: list[InventoryRow] = []
+    seen: set[Path] = set()
+    for entry in incident.files:
+        path = incident.resolve(entry.path)
+        if path in seen:
+            continue
+        seen.add(path)
+        for index, sheet in enumerate(read_tables(path)):
+            guesses = classify_table(sheet.headers, sheet.columns, set(known_places()))
+            entries = _entries(incident, path, sheet, index == 0)
+            mapped = {h for e in entries for h in e.columns.values()}
+            excluded = {h for e in entries for h in e.unmapped}
+            words: dict[str, bool] = {}
+            for g in guesses:
+                word = WORDS.get(g.category)
+                if word and (g.personal or g.category in {"case_ref", "district", "case_district"}):
+                    words[word] = words.get(word, False) or g.personal
+            uncovered = [g for g in guesses if g.header not in mapped and g.header not in excluded]
+            rows.append(InventoryRow(
+                file=path.name, sheet=sheet.name, visibility=sheet.visibility, rows=sheet.rows,
+                columns=len(sheet.headers), categories=sorted(words, key=lambda w: (not words[w], w)),
+                listed=bool(entries), mapped=sum(g.header in mapped for g in guesses),
+                excluded=sum(g.header in excluded for g in guesses), uncovered=len(uncovered) if entries else 0,
+                uncovered_personal=sum(g.personal for g in uncovered) if entries else 0))
+    return rows
