@@ -121,3 +121,26 @@ def test_declared_encoding_that_does_not_fit_stops(tmp_path):
     (tmp_path / "extract.csv").write_bytes((HEADER + _line(1, "Renée")).encode("cp1252"))
     with pytest.raises(ExtractError, match=re.escape("declared encoding utf-8")):
         ingest(load_incident(path))
+
+
+def test_parquet_integer_case_refs_stay_integers(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    cols = {"case_ref": "Case", "full_name": "Name"}
+    path = write_incident(tmp_path, [], columns=cols, file="data.parquet")
+    pq.write_table(pa.table({"Case": pa.array([1, None, 3], pa.int64()), "Name": ["A B", "C D", "E F"]}),
+                   tmp_path / "data.parquet")
+    data = ingest(load_incident(path))
+    assert list(data.records["case_ref"].astype(str)) == ["1", "data.parquet#3", "3"]
+
+
+def test_parquet_column_named_by_a_number_is_an_error(tmp_path):
+    import pandas as pd
+
+    cols = {"case_ref": "0", "full_name": "Name"}
+    path = write_incident(tmp_path, [], columns=cols, file="data.parquet")
+    with pytest.warns(UserWarning):
+        pd.DataFrame({0: [1, 2], "Name": ["A B", "C D"]}).to_parquet(tmp_path / "data.parquet")
+    with pytest.raises(ExtractError, match=r"column 1 \('0'\) was named by a number"):
+        ingest(load_incident(path))

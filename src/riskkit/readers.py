@@ -281,17 +281,52 @@ def _read_xlsx(path: Path, sheet: str | None, header_row: int | None = None, she
 
 
 def _read_parquet(path: Path) -> RawTable:
+    """Every column as text through Arrow, so an integer column with gaps stays "1" (pandas
+    would make it float, "1.0") and dates are ISO dates."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
     try:
-        frame = pd.read_parquet(path)
+        table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises several types for corrupt files
         raise ExtractError(f"{path}: the Parquet file cannot be read ({type(exc).__name__}); re-export it.") from None
-    _check_headers(path, list(frame.columns))
-    if frame.empty:
+    _check_parquet_names(path, table)
+    headers = _check_headers(path, table.column_names)
+    if table.num_rows == 0:
         raise ExtractError(f"{path}: has no data rows; check that this is the right export.")
-    for col in frame.columns:
-        if pd.api.types.is_datetime64_any_dtype(frame[col]):
-            frame[col] = frame[col].dt.strftime("%Y-%m-%d")
-        frame[col] = frame[col].astype("string").fillna("")
-    frame = frame.reset_index(drop=True)
+    columns = {}
+    for i, (name, col) in enumerate(zip(headers, table.columns, strict=True), start=1):
+        kind = col.type
+        if pa.types.is_dictionary(kind):
+            col, kind = col.cast(kind.value_type), kind.value_type
+        if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+            text = pc.strftime(col, format="%Y-%m-%d")
+        elif pa.types.is_floating(kind):
+            # Whole numbers without ".0", as from a workbook: a case reference of 1.0 is "1".
+            whole = pc.equal(col, pc.floor(col))
+            text = pc.if_else(whole, pc.cast(pc.cast(col, pa.int64(), safe=False), pa.string()), pc.cast(col, pa.string()))
+        else:
+            try:
+                text = pc.cast(col, pa.string())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                raise ExtractError(f"{path}: column {i} ('{name[:30]}') holds {kind}, not values riskkit can read "
+                                   "as text; export it as text or leave it out.") from None
+        columns[name] = pd.Series(text.to_pandas(), dtype="string").fillna("")
+    frame = pd.DataFrame(columns)
     frame["source_row"] = range(2, len(frame) + 2)
     return RawTable(frame)
+
+
+def _check_parquet_names(path: Path, table: pa.Table) -> None:
+    """Column names must be text: pandas writes a number as its digits and notes the type,
+    and a mapping could then match the wrong column."""
+    meta = table.schema.pandas_metadata or {}
+    kinds = {c.get("pandas_type") for c in meta.get("column_indexes", [])} - {"unicode", "string", "empty", None}
+    if kinds:
+        numeric = [(i, n) for i, n in enumerate(table.column_names, start=1) if not n.strip().isidentifier()]
+        i, name = numeric[0] if numeric else (1, table.column_names[0])
+        raise ExtractError(f"{path}: column {i} ('{name[:30]}') was named by a number, not text (pandas "
+                           f"'{sorted(kinds)[0]}' column names); give every column a text heading and re-export.")
+    for i, name in enumerate(table.column_names, start=1):
+        if not str(name).strip():
+            raise ExtractError(f"{path}: column {i} has no name; give every column a heading and re-export.")
