@@ -3,11 +3,19 @@ briefing, never with a value from the extract (issue 12)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 from openpyxl import Workbook
 
 from riskkit.analysis import analyse, summary
 from riskkit.briefing import data_quality
 from tests.conftest import row, write_incident
+
+RISKKIT = str(Path(sys.executable).parent / "riskkit")
+NOW = "2026-10-10T09:00:00+01:00"
 
 
 def test_summary_and_briefing_report_fields_set_missing_and_sheets(tmp_path):
@@ -32,3 +40,15 @@ def test_summary_and_briefing_report_fields_set_missing_and_sheets(tmp_path):
     assert "Set to missing because" in html and "not a UK postcode" in html and "Hidden rows" in html
     for text in (html, str(s)):
         assert secret_dob not in text and "PARIS" not in text and "Ann" not in text
+
+
+@pytest.mark.parametrize("command", ["assess", "ico-form"])
+def test_nothing_to_analyse_ends_in_one_clear_line(tmp_path, command):
+    secret = "Quentin Zarathustra"
+    path = write_incident(tmp_path, [row(name="", address="", case=secret), row(name="NULL", address="N/A")])
+    args = [command, str(path), "--out", str(tmp_path / "out")] + (["--now", NOW, "--quiet"] if command == "assess" else [])
+    proc = subprocess.run([RISKKIT, *args], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "nothing could be analysed: all 2 rows read were quarantined" in lines[0]
+    assert "Quentin" not in proc.stderr + proc.stdout and "failed in cell" not in proc.stderr
