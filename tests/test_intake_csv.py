@@ -144,3 +144,11 @@ def test_parquet_column_named_by_a_number_is_an_error(tmp_path):
         pd.DataFrame({0: [1, 2], "Name": ["A B", "C D"]}).to_parquet(tmp_path / "data.parquet")
     with pytest.raises(ExtractError, match=r"column 1 \('0'\) was named by a number"):
         ingest(load_incident(path))
+
+
+def test_title_lines_above_a_csv_header_are_found_and_reported(tmp_path):
+    text = "Anti-social behaviour cases\nExported 2026-10-01 by CaseSys,\n\n" + HEADER + _line(1) + _line(2)
+    data = _run(tmp_path, text)
+    assert data.rows_read == 2 == data.rows_analysed
+    assert list(data.records["source_row"]) == [5, 6]
+    assert {"check": "title rows above the header (not read as data)", "count": 2} in data.findings

@@ -345,6 +345,8 @@ def ingest(incident: Incident, partition_bytes: int | None = PARTITION_BYTES) ->
             if raw.bad_rows:
                 quarantined.append(pd.DataFrame({"source_file": label, "source_row": [r for r, _ in raw.bad_rows],
                                                  "reasons": [w for _, w in raw.bad_rows]}))
+            if raw.title_rows:
+                found.append({"check": "title rows above the header (not read as data)", "count": raw.title_rows})
             for f in found:
                 findings[f["check"]] = findings.get(f["check"], 0) + f["count"]
             for m in unusable:

@@ -123,6 +123,7 @@ class CsvLayout:
     header_row: int  # the header's record number (1 unless title rows sit above it)
     header_lines: int  # physical lines up to and including the header
     lines: int | None  # physical lines in the file (None when bytes cannot be counted)
+    title_rows: int = 0  # non-empty lines above the header, not read
 
 
 MAX_HEADER_CHARS = 16_000_000
@@ -146,17 +147,20 @@ def _header_records(path: Path, encoding: str, wanted: int) -> tuple[list[str], 
 
 def _records(text: str, delimiter: str) -> list[list[str]]:
     try:
-        return list(csv.reader(io.StringIO(text.replace("\x00", "")), delimiter=delimiter))
+        return list(csv.reader(io.StringIO(text.replace("\x00", ""), newline=""), delimiter=delimiter))
     except csv.Error:
         return []
 
 
 def _csv_setup(path: Path, encoding: str | None, delimiter: str | None, header_row: int | None = None) -> CsvLayout:
-    """Encoding, delimiter and header of a CSV file, checked before any data row is parsed."""
+    """Encoding, delimiter and header of a CSV file, checked before any data row is parsed.
+
+    Without ``header_row`` the header is the first of the first few records that is at least
+    half as wide as the widest (``workbook.header_index``): title lines above it are skipped
+    and reported."""
     found = intake_encoding.scan(path, encoding)
-    wanted = header_row or 1
     try:
-        lines, _, first = _header_records(path, found.encoding, wanted)
+        lines, _, first = _header_records(path, found.encoding, header_row or workbook.HEADER_SEARCH_ROWS)
     except (UnicodeDecodeError, LookupError) as exc:
         raise ExtractError(f"{path}: cannot be read as {found.encoding} ({type(exc).__name__}); set "
                            "'encoding' for this file in the incident file.") from None
@@ -168,7 +172,13 @@ def _csv_setup(path: Path, encoding: str | None, delimiter: str | None, header_r
             delimiter = csv.Sniffer().sniff(first.rstrip("\r\n")[:65536], delimiters=",;\t|").delimiter
         except csv.Error:
             delimiter = ","
-    reader = csv.reader(io.StringIO(text.replace("\x00", "")), delimiter=delimiter)
+    records = _records(text, delimiter)
+    if header_row is None and records:
+        complete = records[:-1] if len(records) > 1 and not text.endswith(("\n", "\r")) else records
+        widths = [sum(1 for c in r if c.strip()) for r in complete]
+        header_row = workbook.header_index(widths) + 1
+    wanted = header_row or 1
+    reader = csv.reader(io.StringIO(text.replace("\x00", ""), newline=""), delimiter=delimiter)
     header_line: list[str] = []
     try:
         for _ in range(wanted):
@@ -179,8 +189,9 @@ def _csv_setup(path: Path, encoding: str | None, delimiter: str | None, header_r
     if header_line:
         # A UTF-8 byte-order mark in front of Windows-1252 text decodes as these three characters.
         header_line[0] = header_line[0].removeprefix("\ufeff").removeprefix("\u00ef\u00bb\u00bf")
+    titles = sum(1 for r in records[: wanted - 1] if any(c.strip() for c in r))
     return CsvLayout(found.encoding, delimiter, _check_headers(path, header_line), wanted, reader.line_num,
-                     found.lines)
+                     found.lines, titles)
 
 
 def iter_csv(path: Path, encoding: str | None = None, delimiter: str | None = None,
@@ -226,8 +237,9 @@ def iter_csv(path: Path, encoding: str | None = None, delimiter: str | None = No
                 rows = rows[~np.isin(rows, [n for n, _ in new_bad])]
             frame["source_row"] = rows[: len(frame)]
             next_row += consumed
+            yield RawTable(frame, new_bad, title_rows=0 if emitted else layout.title_rows,
+                           header_row=layout.header_row)
             emitted = True
-            yield RawTable(frame, new_bad)
         records += len(bad) - seen_bad
         if bad[seen_bad:] or not emitted:
             yield RawTable(pd.DataFrame({**{h: pd.Series([], dtype=str) for h in headers},
@@ -244,7 +256,8 @@ def iter_csv(path: Path, encoding: str | None = None, delimiter: str | None = No
 def _read_csv(path: Path, encoding: str | None, delimiter: str | None, header_row: int | None = None) -> RawTable:
     blocks = list(iter_csv(path, encoding, delimiter, block_bytes=1 << 30, header_row=header_row))
     frame = pd.concat([b.frame for b in blocks], ignore_index=True)
-    table = RawTable(frame, [r for b in blocks for r in b.bad_rows])
+    table = RawTable(frame, [r for b in blocks for r in b.bad_rows], title_rows=blocks[0].title_rows,
+                     header_row=blocks[0].header_row)
     if table.rows_read == 0:
         raise ExtractError(f"{path}: has a header but no data rows; check that this is the right export.")
     return table
