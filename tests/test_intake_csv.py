@@ -152,3 +152,22 @@ def test_title_lines_above_a_csv_header_are_found_and_reported(tmp_path):
     assert data.rows_read == 2 == data.rows_analysed
     assert list(data.records["source_row"]) == [5, 6]
     assert {"check": "title rows above the header (not read as data)", "count": 2} in data.findings
+
+
+def test_partitioned_path_accounts_for_physical_records_too(tmp_path):
+    lines = [_line(i) for i in range(1, 41)]
+    path = write_incident(tmp_path, [row()])
+    (tmp_path / "extract.csv").write_text("Title line\n" + HEADER + "".join(lines))
+    data = ingest(load_incident(path), partition_bytes=1)  # the streaming reader, as for files over 200 MB
+    assert data.rows_read == 40 == data.rows_analysed
+    lines[1] = _line(2, '"Bob Unclosed')
+    (tmp_path / "extract.csv").write_text("Title line\n" + HEADER + "".join(lines))
+    with pytest.raises(ExtractError, match="line 4"):
+        ingest(load_incident(path), partition_bytes=1)
+
+
+def test_unclosed_quote_early_in_a_long_file_names_its_line(tmp_path):
+    lines = [_line(i) for i in range(1, 20_001)]
+    lines[0] = _line(1, '"Bob Unclosed')
+    with pytest.raises(ExtractError, match="line 2"):
+        _run(tmp_path, HEADER + "".join(lines))

@@ -131,16 +131,17 @@ MAX_HEADER_CHARS = 16_000_000
 
 def _header_records(path: Path, encoding: str, wanted: int) -> tuple[list[str], int, str]:
     """The first ``wanted`` records' text (read line by line, so a header of any length is
-    whole), the physical lines they span, and the first line for sniffing."""
+    whole), the physical lines they span, and the first line for sniffing. A record ends at a
+    line break outside quotes, i.e. where the quotes seen so far are even in number."""
     with path.open("r", encoding=encoding, newline="") as fh:
         lines: list[str] = []
-        size = 0
+        size = quotes = records = 0
         for line in fh:
             lines.append(line)
             size += len(line)
-            # Enough once the text holds ``wanted`` complete records (quotes balanced).
-            text = "".join(lines)
-            if text.count('"') % 2 == 0 and len([r for r in _records(text, ",")]) >= wanted or size > MAX_HEADER_CHARS:
+            quotes += line.count('"')
+            records += quotes % 2 == 0
+            if records >= wanted or size > MAX_HEADER_CHARS:
                 break
     return lines, len(lines), lines[0] if lines else ""
 
