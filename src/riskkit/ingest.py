@@ -142,6 +142,9 @@ def _check_distinct_files(incident: Incident) -> None:
 
 def _blocks(incident: Incident, spec: ExtractFile, partition_bytes: int | None) -> Iterator[RawTable]:
     path = incident.resolve(spec.path)
+    if isinstance(spec.sheets, dict) and path.suffix.lower() not in {".xlsx", ".xlsm"}:
+        raise ExtractError(f"{spec.path.as_posix()}: 'sheets' maps the sheets of a workbook, and this file is not "
+                           "one; use 'columns' for it in the incident file.")
     return iter_any(path, spec.sheet, spec.encoding, spec.delimiter, partition_bytes, spec.header_row,
                     spec.sheets, spec.exclude_sheets)
 
