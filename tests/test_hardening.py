@@ -40,7 +40,7 @@ def hostile_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile")
     rows = [row(case=f"C{i}", name=name, address=f"<img src=x onerror=alert({i})> {i} Road", postcode="HP1 1AA")
             for i, name in enumerate(HOSTILE_NAMES)]
-    rows.append(row(case="C99", name="=1+2 Quarantined", dob="31/02/1980"))
+    rows.append(row(case="=1+2 Quarantined", name="", address=""))  # nobody identifiable: quarantined
     incident = write_incident(folder, rows, context=["criminal_allegation"])  # everyone High or above: all contacted
     proc = _assess(incident, folder / "out")
     assert proc.returncode == 0, proc.stderr
@@ -108,7 +108,7 @@ def test_odd_characters_in_output_path(tmp_path):
     out = tmp_path / "out dir ünïcode; $(echo x) 'quote'"
     proc = _assess(ASB, out)
     assert proc.returncode == 0, proc.stderr
-    assert json.loads((out / "summary.json").read_text())["cases"] == 61
+    assert json.loads((out / "summary.json").read_text())["cases"] == 62
 
 
 def test_errors_never_quote_personal_data(tmp_path):
@@ -209,7 +209,7 @@ def test_two_simultaneous_runs_never_corrupt_the_folder(tmp_path):
     assert any(code == 0 for code, _ in outcomes)
     for code, err in outcomes:  # each either finished or was refused cleanly
         assert code == 0 or (code == 2 and "another riskkit run is writing" in err), err
-    assert _complete(out) and json.loads((out / "summary.json").read_text())["cases"] == 61
+    assert _complete(out) and json.loads((out / "summary.json").read_text())["cases"] == 62
 
 
 def test_check_output_cli_fails_on_a_leak(tmp_path, hostile_run):

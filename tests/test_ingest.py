@@ -20,13 +20,16 @@ def _ingest(path):
     return ingest(load_incident(path))
 
 
-def test_sample_reconciles_and_quarantines_with_reasons():
+def test_sample_reconciles_and_reports_unusable_fields():
+    # Before issue 12 these two rows were quarantined: each holds a person, so both are now
+    # analysed, with the unusable field set to missing and counted.
     data = _ingest(ASB)
-    assert data.rows_read == data.rows_analysed + data.rows_quarantined
-    assert data.rows_quarantined == 2
-    reasons = set(data.quarantine["reasons"])
-    assert reasons == {"missing case reference", "unparseable date of birth"}
-    assert data.records["case_ref"].nunique() == 61
+    assert data.rows_read == data.rows_analysed + data.rows_quarantined == 142
+    assert data.rows_quarantined == 0
+    assert {(m["field"], m["reason"], m["count"]) for m in data.set_missing} == {
+        ("case_ref", "no case reference (the record is a case of its own)", 1),
+        ("date_of_birth", "unparseable date", 1)}
+    assert data.records["case_ref"].nunique() == 62  # 61 cases and the record without a reference
 
 
 def test_staff_files_in_three_layouts_and_encodings():
@@ -37,21 +40,33 @@ def test_staff_files_in_three_layouts_and_encodings():
     assert data.records["postcode"].str.match(normalise.POSTCODE_PATTERN).all()
 
 
-def test_quarantine_reasons_per_row(incident_factory):
-    rows = [row(), row(case=""), row(dob="31/02/1979"), row(name=""),
-            row(postcode="NOT A POSTCODE", district="")]
+def test_only_rows_without_a_person_are_quarantined(incident_factory):
+    rows = [row(), row(case=""), row(dob="31/02/1979"), row(name=""), row(name="NULL", address="N/A"),
+            row(postcode="NOT A POSTCODE", district=""), row(dob="01/02/45"), row(dob="01/01/1890")]
     data = _ingest(incident_factory(rows))
-    assert data.rows_analysed == 1
-    assert list(data.quarantine["reasons"]) == [
-        "missing case reference", "unparseable date of birth", "no name: the person cannot be identified",
-        "invalid postcode and no other location"]
-    assert list(data.quarantine["source_row"]) == [3, 4, 5, 6]
+    assert data.rows_read == 8 and data.rows_analysed == 7
+    assert list(data.quarantine["reasons"]) == ["no name or other identifier: nobody can be identified"]
+    assert list(data.quarantine["source_row"]) == [6]
+    assert {(m["field"], m["reason"]): m["count"] for m in data.set_missing} == {
+        ("case_ref", "no case reference (the record is a case of its own)"): 1,
+        ("date_of_birth", "unparseable date"): 1, ("postcode", "not a UK postcode"): 1,
+        ("date_of_birth", "over 120 years ago"): 1}
+    recs = data.records.set_index("source_row")
+    assert recs.loc[3, "case_ref"] == "extract.csv#3" and recs.loc[5, "full_name"] == ""
+    assert recs.loc[8, "date_of_birth"] == pd.Timestamp("1945-02-01")  # a two-digit year is never in the future
+    assert data.findings[0]["count"] == 1  # the person with no name but an address
 
 
-def test_invalid_postcode_with_another_location_is_kept(incident_factory):
-    data = _ingest(incident_factory([row(postcode="XYZ"), row(case="C2")]))
-    assert data.rows_quarantined == 0 and data.records["postcode"].isna().sum() == 1
-    assert data.findings[0]["count"] == 1
+def test_future_date_of_birth_is_missing(incident_factory):
+    data = _ingest(incident_factory([row(dob="01/01/2099"), row(case="C2", dob="01/01/2999")]))
+    assert data.rows_analysed == 2 and data.records["date_of_birth"].isna().sum() == 2
+    assert [(m["field"], m["reason"]) for m in data.set_missing] == [("date_of_birth", "unparseable date"),
+                                                                     ("date_of_birth", "in the future")]
+
+
+def test_every_row_quarantined_is_one_clear_error(incident_factory):
+    with pytest.raises(ExtractError, match=r"nothing could be analysed: all 2 rows read were quarantined"):
+        _ingest(incident_factory([row(name="", address=""), row(name="unknown", address="-")]))
 
 
 @pytest.mark.parametrize("encoding,bom,delimiter", [
@@ -125,9 +140,10 @@ def test_missing_extract_file(incident_factory):
 
 def test_errors_never_quote_row_values(incident_factory):
     secret = "Zebedee Quartermaine"
-    path = incident_factory([row(name=secret, dob="99/99/9999")])
+    path = incident_factory([row(name=secret, dob="99/99/9999"), row(name="", address="", dob=secret)])
     data = _ingest(path)
     assert data.rows_quarantined == 1 and secret not in data.quarantine["reasons"].iloc[0]
+    assert secret not in str(data.set_missing) and "99/99" not in str(data.set_missing)
 
 
 def test_postcodes_and_dates_normalise():
@@ -160,7 +176,9 @@ def test_property_shuffled_renamed_reencoded_inputs_agree(tmp_path_factory, rows
         data = ingest(load_incident(write_incident(folder, dicts, columns=cols, encoding=enc)))
         assert data.rows_read == data.rows_analysed + data.rows_quarantined == len(rs)
         recs = data.records
-        return sorted(zip(recs.case_ref, recs.full_name, recs.date_of_birth.dt.strftime("%Y-%m-%d").fillna(""), strict=True)), \
+        # A record without a case reference is a case of its own, named by its row.
+        refs = recs.case_ref.astype(str).where(~recs.case_ref.astype(str).str.contains("#"), "own case")
+        return sorted(zip(refs, recs.full_name, recs.date_of_birth.dt.strftime("%Y-%m-%d").fillna(""), strict=True)), \
             data.rows_quarantined
 
     shuffled = list(rows)

@@ -121,3 +121,53 @@ def test_declared_encoding_that_does_not_fit_stops(tmp_path):
     (tmp_path / "extract.csv").write_bytes((HEADER + _line(1, "Renée")).encode("cp1252"))
     with pytest.raises(ExtractError, match=re.escape("declared encoding utf-8")):
         ingest(load_incident(path))
+
+
+def test_parquet_integer_case_refs_stay_integers(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    cols = {"case_ref": "Case", "full_name": "Name"}
+    path = write_incident(tmp_path, [], columns=cols, file="data.parquet")
+    pq.write_table(pa.table({"Case": pa.array([1, None, 3], pa.int64()), "Name": ["A B", "C D", "E F"]}),
+                   tmp_path / "data.parquet")
+    data = ingest(load_incident(path))
+    assert list(data.records["case_ref"].astype(str)) == ["1", "data.parquet#3", "3"]
+
+
+def test_parquet_column_named_by_a_number_is_an_error(tmp_path):
+    import pandas as pd
+
+    cols = {"case_ref": "0", "full_name": "Name"}
+    path = write_incident(tmp_path, [], columns=cols, file="data.parquet")
+    with pytest.warns(UserWarning):
+        pd.DataFrame({0: [1, 2], "Name": ["A B", "C D"]}).to_parquet(tmp_path / "data.parquet")
+    with pytest.raises(ExtractError, match=r"column 1 \('0'\) was named by a number"):
+        ingest(load_incident(path))
+
+
+def test_title_lines_above_a_csv_header_are_found_and_reported(tmp_path):
+    text = "Anti-social behaviour cases\nExported 2026-10-01 by CaseSys,\n\n" + HEADER + _line(1) + _line(2)
+    data = _run(tmp_path, text)
+    assert data.rows_read == 2 == data.rows_analysed
+    assert list(data.records["source_row"]) == [5, 6]
+    assert {"check": "title rows above the header (not read as data)", "count": 2} in data.findings
+
+
+def test_partitioned_path_accounts_for_physical_records_too(tmp_path):
+    lines = [_line(i) for i in range(1, 41)]
+    path = write_incident(tmp_path, [row()])
+    (tmp_path / "extract.csv").write_text("Title line\n" + HEADER + "".join(lines))
+    data = ingest(load_incident(path), partition_bytes=1)  # the streaming reader, as for files over 200 MB
+    assert data.rows_read == 40 == data.rows_analysed
+    lines[1] = _line(2, '"Bob Unclosed')
+    (tmp_path / "extract.csv").write_text("Title line\n" + HEADER + "".join(lines))
+    with pytest.raises(ExtractError, match="line 4"):
+        ingest(load_incident(path), partition_bytes=1)
+
+
+def test_unclosed_quote_early_in_a_long_file_names_its_line(tmp_path):
+    lines = [_line(i) for i in range(1, 20_001)]
+    lines[0] = _line(1, '"Bob Unclosed')
+    with pytest.raises(ExtractError, match="line 2"):
+        _run(tmp_path, HEADER + "".join(lines))

@@ -149,3 +149,36 @@ def test_time_of_day_is_not_a_date(tmp_path):
     data = ingest(load_incident(_incident(tmp_path)))
     dobs = [d for d in data.records["date_of_birth"].dropna()] if data.rows_analysed else []
     assert dt.datetime(1900, 1, 1) not in dobs
+
+
+@pytest.mark.parametrize("entry,needle", [
+    ("{path: a.xlsx, columns: {role: Role}}", "map at least one identifying field"),
+    ("{path: a.xlsx, sheets: all, sheet: A, columns: {full_name: N}}", "either 'sheet' or 'sheets'"),
+    ("{path: a.xlsx, sheet: A, exclude_sheets: {A: 'no people here'}, columns: {full_name: N}}",
+     "both mapped and excluded"),
+    ("{path: a.xlsx, exclude_sheets: {B: ''}, columns: {full_name: N}}", "give a reason"),
+    ("{path: a.xlsx, sheets: {A: {role: Role}}}", "sheet 'A': map at least one identifying field"),
+])
+def test_extract_file_entries_are_checked(tmp_path, entry, needle):
+    from riskkit.errors import IncidentError
+
+    path = write_incident(tmp_path, [row()])
+    text = path.read_text()
+    path.write_text(text[:text.index("files:")] + f"files:\n  - {entry}\n")
+    with pytest.raises(IncidentError, match=re.escape(needle)):
+        load_incident(path)
+
+
+def test_a_person_known_only_by_employee_number_is_valid(tmp_path):
+    path = write_incident(tmp_path, "Emp No,Grade\nE1,5\nE2,6\n", columns={"employee_id": "Emp No"})
+    data = ingest(load_incident(path))
+    assert data.rows_analysed == 2 and list(data.records["full_name"]) == ["", ""]
+
+
+def test_same_file_listed_twice_is_an_error(tmp_path):
+    path = write_incident(tmp_path, [row()])
+    text = path.read_text()
+    entry = text[text.index("  - path:"):]
+    path.write_text(text + entry)
+    with pytest.raises(ExtractError, match="listed twice in 'files' \\(entries 1 and 2\\)"):
+        ingest(load_incident(path))

@@ -214,7 +214,7 @@ def test_cli_assess_decide_list_show_export_and_ico_form(tmp_path):
     events = Register(reg).events()
     assert [e.kind for e in events] == ["assessment"] and events[0].actor == "A. Analyst"
     payload = events[0].payload
-    assert payload["counts"]["cases"] == 61 and set(payload["input_sha256"]) >= {"incident", "model"}
+    assert payload["counts"]["cases"] == 62 and set(payload["input_sha256"]) >= {"incident", "model"}
     assert cli("decide", str(ASB), "--regulator", "no-notify").returncode == 2
     from riskkit.leakcheck import identifiers
 
@@ -237,7 +237,7 @@ def test_cli_assess_decide_list_show_export_and_ico_form(tmp_path):
                                                                                    "not applicable"}
     by_field = {f["field"]: f for f in form["fields"]}
     assert by_field["ICO case reference"]["value"] == "ICO/00042"
-    assert by_field["Number of data subjects affected"]["value"] == "130"  # people_range max (130 to 130 here)
+    assert by_field["Number of data subjects affected"]["value"] == "132"  # people_range max (132 to 132 here)
     from riskkit.leakcheck import scan_folder
 
     assert scan_folder(tmp_path / "ico", ASB) == []

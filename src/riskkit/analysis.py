@@ -182,6 +182,8 @@ def summary(a: Analysis) -> dict:
         "communicate_channels": d.channels,
         "unknowns": d.unknowns,
         "data_quality": a.findings,
+        "fields_set_missing": a.ingested.set_missing,
+        "sheets": a.ingested.sheets,
     }
 
 
@@ -208,6 +210,7 @@ def save(a: Analysis, folder: str | Path) -> Path:
         (folder / f"{name}.parquet").chmod(0o600)
     meta = {"incident": str(a.incident.source), "model": str(a.model.source), "boundaries": a.geo.source,
             "schematic": a.geo.schematic, "files": a.ingested.files, "findings": a.ingested.findings,
+            "set_missing": a.ingested.set_missing,
             "mapped_fields": sorted(a.ingested.mapped_fields), "assignment": a.assignment.summary}
     write_json(folder / "analysis.json", meta, mode=0o600)
     return folder
@@ -227,7 +230,8 @@ def load(folder: str | Path, now: datetime | None = None) -> Analysis:
     case_district = pd.Series(cases["lad_code"].values, index=pd.Index(cases["case_ref"].values), dtype="string")
     case_rule = pd.Series(cases["rule"].values, index=case_district.index, dtype="string")
     data = Ingested(records=tables["records"], quarantine=tables["quarantine"], files=meta["files"],
-                    findings=meta["findings"], mapped_fields=set(meta["mapped_fields"]))
+                    findings=meta["findings"], mapped_fields=set(meta["mapped_fields"]),
+                    set_missing=meta.get("set_missing", []))
     records = tables["records"]
     assignment = geography.Assignment(records["district_code"], records["assign_method"], tables["conflicts"],
                                       meta["assignment"])

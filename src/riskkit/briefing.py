@@ -20,6 +20,7 @@ from IPython.display import HTML  # noqa: E402
 
 from riskkit import counts, districts  # noqa: E402
 from riskkit.analysis import Analysis  # noqa: E402
+from riskkit.ingest import Ingested  # noqa: E402
 from riskkit.risk import BANDS, circumstance_phrase, exposure_words, incident_risk  # noqa: E402
 
 BAND_COLOURS = {"Low": "#4c9a2a", "Medium": "#e0a800", "High": "#d9480f", "Very high": "#a51d2d"}
@@ -276,10 +277,33 @@ def data_quality(a: Analysis) -> HTML:
     rows += [(f["check"].capitalize(), f["count"]) for f in a.findings]
     frame = pd.DataFrame(rows, columns=["Check", "Count"])
     reconciled = ing.rows_read == ing.rows_analysed + ing.rows_quarantined
-    files = pd.DataFrame(ing.files).rename(columns={"file": "File", "rows_read": "Rows read",
-                                                    "unparseable_rows": "Unparseable rows"})
+    files = pd.DataFrame(ing.files)[["file", "rows_read", "unparseable_rows"]].rename(
+        columns={"file": "File", "rows_read": "Rows read", "unparseable_rows": "Unparseable rows"})
     note = "Reconciled: every row read is analysed or quarantined." if reconciled else "NOT RECONCILED."
-    return _section("Data quality and reconciliation", _table(frame) + _table(files) + f"<p>{escape(note)}</p>")
+    return _section("Data quality and reconciliation", _table(frame) + _table(files) + _set_missing(ing)
+                    + _sheets(ing) + f"<p>{escape(note)}</p>")
+
+
+def _set_missing(ing: Ingested) -> str:
+    """Per file and field, the values that could not be used and were set to missing: the
+    people are still counted (docs/troubleshooting.md says how to fix each reason)."""
+    if not ing.set_missing:
+        return ""
+    frame = pd.DataFrame(ing.set_missing)
+    frame["file"] = frame["file"] + frame["sheet"].map(lambda s: f" [{s}]" if isinstance(s, str) else "")
+    frame = frame[["file", "field", "reason", "count"]].rename(
+        columns={"file": "File", "field": "Field", "reason": "Set to missing because", "count": "Values"})
+    return "<p>Values that could not be used were set to missing; the people are still counted.</p>" + _table(frame)
+
+
+def _sheets(ing: Ingested) -> str:
+    """Every workbook sheet read, hidden or not: a leaked workbook leaks every sheet."""
+    if not ing.sheets:
+        return ""
+    frame = pd.DataFrame(ing.sheets).rename(columns={
+        "file": "File", "sheet": "Sheet", "visibility": "Visibility", "rows_read": "Rows read",
+        "hidden_rows": "Hidden rows", "hidden_columns": "Hidden columns", "title_rows": "Title rows (not read)"})
+    return _table(frame)
 
 
 def method_notes(a: Analysis) -> HTML:

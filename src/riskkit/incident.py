@@ -172,9 +172,9 @@ class ExtractFile(_Strict):
 
     @model_validator(mode="after")
     def _mapping(self) -> ExtractFile:
+        if self.sheets is not None and self.sheet is not None:
+            raise ValueError("use either 'sheet' or 'sheets', not both")
         if isinstance(self.sheets, dict):
-            if self.sheet is not None:
-                raise ValueError("use either 'sheet' or 'sheets', not both")
             for name, cols in self.sheets.items():
                 _check_columns(cols, f"sheet '{name}': ")
             if self.columns:

@@ -77,6 +77,13 @@ class Ingested:
     files: list[dict] = field(default_factory=list)
     findings: list[dict] = field(default_factory=list)
     mapped_fields: set[str] = field(default_factory=set)
+    set_missing: list[dict] = field(default_factory=list)  # [{file, sheet, field, reason, count}]
+
+    @property
+    def sheets(self) -> list[dict]:
+        """Each workbook sheet read: visibility, rows read, hidden rows and columns, title rows."""
+        keys = ("file", "sheet", "visibility", "rows_read", "hidden_rows", "hidden_columns", "title_rows")
+        return [{k: f[k] for k in keys} for f in self.files if f.get("sheet") is not None]
 
     @property
     def rows_read(self) -> int:
@@ -140,6 +147,9 @@ def _check_distinct_files(incident: Incident) -> None:
 
 def _blocks(incident: Incident, spec: ExtractFile, partition_bytes: int | None) -> Iterator[RawTable]:
     path = incident.resolve(spec.path)
+    if isinstance(spec.sheets, dict) and path.suffix.lower() not in {".xlsx", ".xlsm"}:
+        raise ExtractError(f"{spec.path.as_posix()}: 'sheets' maps the sheets of a workbook, and this file is not "
+                           "one; use 'columns' for it in the incident file.")
     return iter_any(path, spec.sheet, spec.encoding, spec.delimiter, partition_bytes, spec.header_row,
                     spec.sheets, spec.exclude_sheets)
 
@@ -222,8 +232,25 @@ def _reasons(reasons: dict[str, pd.Series], index: pd.Index) -> pd.Series:
     return pd.Series(pd.array(np.asarray(texts, dtype=object)[codes], dtype="string"), index=index)
 
 
-def canonicalise(raw: pd.DataFrame, incident: Incident) -> tuple[pd.DataFrame, pd.Series, list[dict]]:
-    """Normalise every field and collect quarantine reasons per row (vectorised)."""
+# Fields whose presence makes a row a person who can be reached or identified.
+CONTACT_FIELDS = ("address", "email", "phone", "ni_number", "employee_id")
+MAX_AGE_YEARS = 120
+
+
+def _missing(report: list[dict], field_name: str, reason: str, mask: pd.Series) -> None:
+    """Count values set to missing (never the values themselves) for the data-quality table."""
+    count = int(mask.fillna(False).sum())
+    if count:
+        report.append({"field": field_name, "reason": reason, "count": count})
+
+
+def canonicalise(raw: pd.DataFrame, incident: Incident) -> tuple[pd.DataFrame, pd.Series, list[dict], list[dict]]:
+    """Normalise every field and collect quarantine reasons per row (vectorised).
+
+    A row is quarantined only when it holds nobody: a field that cannot be used (a date of
+    birth that does not parse, a postcode abroad) becomes missing and is counted in the
+    fourth return value, ``[{field, reason, count}]``, so the person is still analysed.
+    """
     df = pd.DataFrame(index=raw.index)
     df["source_file"] = raw["source_file"].astype("string")
     df["source_row"] = raw["source_row"].astype(int)
@@ -231,14 +258,25 @@ def canonicalise(raw: pd.DataFrame, incident: Incident) -> tuple[pd.DataFrame, p
         df[col] = normalise.text(raw[col])
     reasons: dict[str, pd.Series] = {}
     findings: list[dict] = []
+    missing: list[dict] = []
 
     joined = (df["first_name"].fillna("") + " " + df["last_name"].fillna("")).str.strip()
     df["full_name"] = df["full_name"].fillna(joined.mask(joined == ""))
-    reasons["no name: the person cannot be identified"] = df["full_name"].isna()
+    no_name = df["full_name"].isna()
+    reachable = pd.Series(False, index=df.index)
+    for col in CONTACT_FIELDS:
+        reachable |= df[col].notna()
+    reasons["no name or other identifier: nobody can be identified"] = no_name & ~reachable
+    if (no_name & reachable).any():
+        # Still a person: reached by address, email, phone or number. An empty name is never
+        # matched to another record by the people resolution.
+        findings.append({"check": "no name, but an address, email, phone or number (counted as a person)",
+                         "count": int((no_name & reachable).sum())})
+        df["full_name"] = df["full_name"].mask(no_name & reachable, "")
 
     mapped = {c for spec in incident.files for c in spec.all_columns}
     if "case_ref" in mapped:
-        reasons["missing case reference"] = df["case_ref"].isna()
+        _missing(missing, "case_ref", "no case reference (the record is a case of its own)", df["case_ref"].isna())
     df["case_ref"] = df["case_ref"].fillna(df["source_file"] + "#" + df["source_row"].astype("string"))
 
     df["role"], unknown_role = _roles(raw["role"], "staff" if "role" not in mapped else "other")
@@ -246,21 +284,26 @@ def canonicalise(raw: pd.DataFrame, incident: Incident) -> tuple[pd.DataFrame, p
         findings.append({"check": "unrecognised role label (counted as 'other')", "count": int(unknown_role.sum())})
 
     df["postcode"], bad_pc = normalise.postcode(raw["postcode"])
-    df["date_of_birth"], bad_dob = normalise.dates(raw["date_of_birth"])
-    reasons["unparseable date of birth"] = bad_dob
-    df["age"], bad_age = normalise.numbers(raw["age"])
-    reasons["unparseable age"] = bad_age | (df["age"] < 0) | (df["age"] > 120)
+    _missing(missing, "postcode", "not a UK postcode", bad_pc)
+    dob, bad_dob = normalise.dates(raw["date_of_birth"])
+    today = pd.Timestamp.now().normalize()
+    future = dob > today
+    too_old = dob < today - pd.DateOffset(years=MAX_AGE_YEARS)
+    _missing(missing, "date_of_birth", "unparseable date", bad_dob)
+    _missing(missing, "date_of_birth", "in the future", future)
+    _missing(missing, "date_of_birth", f"over {MAX_AGE_YEARS} years ago", too_old)
+    df["date_of_birth"] = dob.mask(future | too_old)
+    age, bad_age = normalise.numbers(raw["age"])
+    impossible = (age < 0) | (age > MAX_AGE_YEARS)
+    _missing(missing, "age", "unparseable", bad_age)
+    _missing(missing, "age", f"below 0 or over {MAX_AGE_YEARS}", impossible)
+    df["age"] = age.mask(impossible)
     for col in ("lon", "lat", "easting", "northing"):
         df[col], bad = normalise.numbers(raw[col])
-        reasons[f"unparseable {col}"] = bad
+        _missing(missing, col, "unparseable", bad)
     bad_ll = (df["lon"].notna() & ~df["lon"].between(-180, 180)) | (df["lat"].notna() & ~df["lat"].between(-90, 90))
-    reasons["coordinates out of range"] = bad_ll
-    has_location = (df["lon"].notna() & df["lat"].notna()) | (df["easting"].notna() & df["northing"].notna()) \
-        | df["district"].notna()
-    reasons["invalid postcode and no other location"] = bad_pc & ~has_location
-    if (bad_pc & has_location).any():
-        findings.append({"check": "invalid postcode ignored (another location was used)",
-                         "count": int((bad_pc & has_location).sum())})
+    _missing(missing, "lon/lat", "coordinates out of range", bad_ll)
+    df.loc[bad_ll, ["lon", "lat"]] = np.nan
 
     for marker, found in zip(_MARKER_WORDS, _markers(raw["markers"]), strict=True):
         df[f"marker_{marker}"] = found
@@ -270,7 +313,7 @@ def canonicalise(raw: pd.DataFrame, incident: Incident) -> tuple[pd.DataFrame, p
         if str(col).startswith("cat__"):  # what an extra column exposes (see category_columns)
             df[col] = raw[col].fillna(False).astype(bool)
 
-    return _compact(df, mapped), _reasons(reasons, df.index), findings
+    return _compact(df, mapped), _reasons(reasons, df.index), findings, missing
 
 
 def _compact(df: pd.DataFrame, mapped: set[str]) -> pd.DataFrame:
@@ -307,6 +350,7 @@ def ingest(incident: Incident, partition_bytes: int | None = PARTITION_BYTES) ->
     parts, quarantined, files, findings = [], [], [], {}
     all_categories = sorted({"cat__" + (u if isinstance(u, str) else u.category)
                              for spec in incident.files for u in spec.categories.values()})
+    set_missing: dict[tuple, int] = {}
     for spec in incident.files:
         entries: dict[str, dict] = {}
         for raw in _blocks(incident, spec, partition_bytes):
@@ -321,15 +365,20 @@ def ingest(incident: Incident, partition_bytes: int | None = PARTITION_BYTES) ->
             for cat in all_categories:  # every part has every category column, so they concatenate
                 if cat not in mapped:
                     mapped[cat] = False
-            df, why, found = canonicalise(mapped, incident)
+            df, why, found, unusable = canonicalise(mapped, incident)
             bad = why.fillna("") != ""
             parts.append(df.loc[~bad])
             quarantined.append(mapped.loc[bad, [*columns, "source_file", "source_row"]].assign(reasons=why[bad]))
             if raw.bad_rows:
                 quarantined.append(pd.DataFrame({"source_file": label, "source_row": [r for r, _ in raw.bad_rows],
                                                  "reasons": [w for _, w in raw.bad_rows]}))
+            if raw.title_rows:
+                found.append({"check": "title rows above the header (not read as data)", "count": raw.title_rows})
             for f in found:
                 findings[f["check"]] = findings.get(f["check"], 0) + f["count"]
+            for m in unusable:
+                key = (label, raw.sheet, m["field"], m["reason"])
+                set_missing[key] = set_missing.get(key, 0) + m["count"]
             entry["rows_read"] += raw.rows_read
             entry["unparseable_rows"] += len(raw.bad_rows)
         files.extend(entries.values())
@@ -340,9 +389,21 @@ def ingest(incident: Incident, partition_bytes: int | None = PARTITION_BYTES) ->
     quarantine = pd.concat(quarantined, ignore_index=True, sort=False)
     result = Ingested(records=records, quarantine=quarantine, files=files,
                       findings=[{"check": k, "count": v} for k, v in findings.items()],
+                      set_missing=[{"file": f, "sheet": sh, "field": fd, "reason": r, "count": n}
+                                   for (f, sh, fd, r), n in set_missing.items()],
                       mapped_fields={c for spec in incident.files for c in spec.all_columns})
     if result.rows_read != result.rows_analysed + result.rows_quarantined:
         raise AssertionError(
             f"reconciliation failed: read {result.rows_read}, analysed {result.rows_analysed}, "
             f"quarantined {result.rows_quarantined}")
+    if not result.rows_analysed:
+        raise ExtractError(_nothing_to_analyse(result))
     return result
+
+
+def _nothing_to_analyse(result: Ingested) -> str:
+    """One line saying why no row could be analysed (reasons and counts only, never values)."""
+    reasons = result.quarantine["reasons"].astype("string").str.split("; ").explode().value_counts()
+    why = ", ".join(f"{reason} ({count:,})" for reason, count in reasons.head(3).items())
+    return (f"nothing could be analysed: all {result.rows_read:,} rows read were quarantined ({why}); check the "
+            "'columns' mapping and the extract (see docs/troubleshooting.md, 'Nothing could be analysed').")

@@ -37,6 +37,13 @@ DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%d 
 
 R = TypeVar("R", pd.Series, tuple)
 
+# Values that case systems and spreadsheets write for "nothing here": missing, not a name
+# (a thousand people called "NULL" would be one person to contact, and a wrong one).
+_PLACEHOLDER_WORDS = ("null", "n/a", "na", "n.a.", "-", "--", "---", "?", "??", "unknown", "not known", "none",
+                      "nil", "not applicable", "not recorded", "tbc", "#n/a", "nan", ".")
+PLACEHOLDERS = pa.array(sorted({v for w in _PLACEHOLDER_WORDS for v in (w, w.upper(), w.title())}),
+                        type=pa.large_string())
+
 
 def _back(result: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
     """Spread per-distinct-value results back over the rows; a missing input gives a missing
@@ -85,7 +92,8 @@ def _clean(arr: pa.Array) -> pa.Array:
     if _any(pc.match_substring_regex(arr, _ODD_SPACING)):
         arr = pc.replace_substring_regex(arr, _SPACES, " ")
     arr = pc.utf8_trim_whitespace(arr)
-    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
+    missing = pc.or_(pc.equal(arr, ""), pc.is_in(arr.cast(pa.large_string()), value_set=PLACEHOLDERS))
+    return pc.if_else(missing, pa.scalar(None, arr.type), arr)
 
 
 def _series(arr: pa.Array, index: pd.Index) -> pd.Series:
@@ -139,7 +147,13 @@ def dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
         todo = raw.notna() & parsed.isna()
         if not todo.any():
             break
-        parsed.loc[todo] = pd.to_datetime(raw[todo], format=fmt, errors="coerce")
+        found = pd.to_datetime(raw[todo], format=fmt, errors="coerce")
+        if found.dtype != parsed.dtype:  # a year outside 1677-2262 (nanosecond range): not a date of birth
+            found = found.mask((found > pd.Timestamp.max) | (found < pd.Timestamp.min)).astype(parsed.dtype)
+        if "%y" in fmt:  # a two-digit year is the most recent one not in the future (45 -> 1945)
+            future = found > pd.Timestamp.now()
+            found = found.mask(future, found - pd.DateOffset(years=100))
+        parsed.loc[todo] = found
     invalid = raw.notna() & parsed.isna()
     return parsed.dt.normalize(), invalid.astype(bool)
 

@@ -123,6 +123,7 @@ class CsvLayout:
     header_row: int  # the header's record number (1 unless title rows sit above it)
     header_lines: int  # physical lines up to and including the header
     lines: int | None  # physical lines in the file (None when bytes cannot be counted)
+    title_rows: int = 0  # non-empty lines above the header, not read
 
 
 MAX_HEADER_CHARS = 16_000_000
@@ -130,33 +131,37 @@ MAX_HEADER_CHARS = 16_000_000
 
 def _header_records(path: Path, encoding: str, wanted: int) -> tuple[list[str], int, str]:
     """The first ``wanted`` records' text (read line by line, so a header of any length is
-    whole), the physical lines they span, and the first line for sniffing."""
+    whole), the physical lines they span, and the first line for sniffing. A record ends at a
+    line break outside quotes, i.e. where the quotes seen so far are even in number."""
     with path.open("r", encoding=encoding, newline="") as fh:
         lines: list[str] = []
-        size = 0
+        size = quotes = records = 0
         for line in fh:
             lines.append(line)
             size += len(line)
-            # Enough once the text holds ``wanted`` complete records (quotes balanced).
-            text = "".join(lines)
-            if text.count('"') % 2 == 0 and len([r for r in _records(text, ",")]) >= wanted or size > MAX_HEADER_CHARS:
+            quotes += line.count('"')
+            records += quotes % 2 == 0
+            if records >= wanted or size > MAX_HEADER_CHARS:
                 break
     return lines, len(lines), lines[0] if lines else ""
 
 
 def _records(text: str, delimiter: str) -> list[list[str]]:
     try:
-        return list(csv.reader(io.StringIO(text.replace("\x00", "")), delimiter=delimiter))
+        return list(csv.reader(io.StringIO(text.replace("\x00", ""), newline=""), delimiter=delimiter))
     except csv.Error:
         return []
 
 
 def _csv_setup(path: Path, encoding: str | None, delimiter: str | None, header_row: int | None = None) -> CsvLayout:
-    """Encoding, delimiter and header of a CSV file, checked before any data row is parsed."""
+    """Encoding, delimiter and header of a CSV file, checked before any data row is parsed.
+
+    Without ``header_row`` the header is the first of the first few records that is at least
+    half as wide as the widest (``workbook.header_index``): title lines above it are skipped
+    and reported."""
     found = intake_encoding.scan(path, encoding)
-    wanted = header_row or 1
     try:
-        lines, _, first = _header_records(path, found.encoding, wanted)
+        lines, _, first = _header_records(path, found.encoding, header_row or workbook.HEADER_SEARCH_ROWS)
     except (UnicodeDecodeError, LookupError) as exc:
         raise ExtractError(f"{path}: cannot be read as {found.encoding} ({type(exc).__name__}); set "
                            "'encoding' for this file in the incident file.") from None
@@ -168,7 +173,13 @@ def _csv_setup(path: Path, encoding: str | None, delimiter: str | None, header_r
             delimiter = csv.Sniffer().sniff(first.rstrip("\r\n")[:65536], delimiters=",;\t|").delimiter
         except csv.Error:
             delimiter = ","
-    reader = csv.reader(io.StringIO(text.replace("\x00", "")), delimiter=delimiter)
+    records = _records(text, delimiter)
+    if header_row is None and records:
+        complete = records[:-1] if len(records) > 1 and not text.endswith(("\n", "\r")) else records
+        widths = [sum(1 for c in r if c.strip()) for r in complete]
+        header_row = workbook.header_index(widths) + 1
+    wanted = header_row or 1
+    reader = csv.reader(io.StringIO(text.replace("\x00", ""), newline=""), delimiter=delimiter)
     header_line: list[str] = []
     try:
         for _ in range(wanted):
@@ -179,8 +190,9 @@ def _csv_setup(path: Path, encoding: str | None, delimiter: str | None, header_r
     if header_line:
         # A UTF-8 byte-order mark in front of Windows-1252 text decodes as these three characters.
         header_line[0] = header_line[0].removeprefix("\ufeff").removeprefix("\u00ef\u00bb\u00bf")
+    titles = sum(1 for r in records[: wanted - 1] if any(c.strip() for c in r))
     return CsvLayout(found.encoding, delimiter, _check_headers(path, header_line), wanted, reader.line_num,
-                     found.lines)
+                     found.lines, titles)
 
 
 def iter_csv(path: Path, encoding: str | None = None, delimiter: str | None = None,
@@ -226,8 +238,9 @@ def iter_csv(path: Path, encoding: str | None = None, delimiter: str | None = No
                 rows = rows[~np.isin(rows, [n for n, _ in new_bad])]
             frame["source_row"] = rows[: len(frame)]
             next_row += consumed
+            yield RawTable(frame, new_bad, title_rows=0 if emitted else layout.title_rows,
+                           header_row=layout.header_row)
             emitted = True
-            yield RawTable(frame, new_bad)
         records += len(bad) - seen_bad
         if bad[seen_bad:] or not emitted:
             yield RawTable(pd.DataFrame({**{h: pd.Series([], dtype=str) for h in headers},
@@ -244,7 +257,8 @@ def iter_csv(path: Path, encoding: str | None = None, delimiter: str | None = No
 def _read_csv(path: Path, encoding: str | None, delimiter: str | None, header_row: int | None = None) -> RawTable:
     blocks = list(iter_csv(path, encoding, delimiter, block_bytes=1 << 30, header_row=header_row))
     frame = pd.concat([b.frame for b in blocks], ignore_index=True)
-    table = RawTable(frame, [r for b in blocks for r in b.bad_rows])
+    table = RawTable(frame, [r for b in blocks for r in b.bad_rows], title_rows=blocks[0].title_rows,
+                     header_row=blocks[0].header_row)
     if table.rows_read == 0:
         raise ExtractError(f"{path}: has a header but no data rows; check that this is the right export.")
     return table
@@ -281,17 +295,52 @@ def _read_xlsx(path: Path, sheet: str | None, header_row: int | None = None, she
 
 
 def _read_parquet(path: Path) -> RawTable:
+    """Every column as text through Arrow, so an integer column with gaps stays "1" (pandas
+    would make it float, "1.0") and dates are ISO dates."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
     try:
-        frame = pd.read_parquet(path)
+        table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises several types for corrupt files
         raise ExtractError(f"{path}: the Parquet file cannot be read ({type(exc).__name__}); re-export it.") from None
-    _check_headers(path, list(frame.columns))
-    if frame.empty:
+    _check_parquet_names(path, table)
+    headers = _check_headers(path, table.column_names)
+    if table.num_rows == 0:
         raise ExtractError(f"{path}: has no data rows; check that this is the right export.")
-    for col in frame.columns:
-        if pd.api.types.is_datetime64_any_dtype(frame[col]):
-            frame[col] = frame[col].dt.strftime("%Y-%m-%d")
-        frame[col] = frame[col].astype("string").fillna("")
-    frame = frame.reset_index(drop=True)
+    columns = {}
+    for i, (name, col) in enumerate(zip(headers, table.columns, strict=True), start=1):
+        kind = col.type
+        if pa.types.is_dictionary(kind):
+            col, kind = col.cast(kind.value_type), kind.value_type
+        if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+            text = pc.strftime(col, format="%Y-%m-%d")
+        elif pa.types.is_floating(kind):
+            # Whole numbers without ".0", as from a workbook: a case reference of 1.0 is "1".
+            whole = pc.equal(col, pc.floor(col))
+            text = pc.if_else(whole, pc.cast(pc.cast(col, pa.int64(), safe=False), pa.string()), pc.cast(col, pa.string()))
+        else:
+            try:
+                text = pc.cast(col, pa.string())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                raise ExtractError(f"{path}: column {i} ('{name[:30]}') holds {kind}, not values riskkit can read "
+                                   "as text; export it as text or leave it out.") from None
+        columns[name] = pd.Series(text.to_pandas(), dtype="string").fillna("")
+    frame = pd.DataFrame(columns)
     frame["source_row"] = range(2, len(frame) + 2)
     return RawTable(frame)
+
+
+def _check_parquet_names(path: Path, table: pa.Table) -> None:
+    """Column names must be text: pandas writes a number as its digits and notes the type,
+    and a mapping could then match the wrong column."""
+    meta = table.schema.pandas_metadata or {}
+    kinds = {c.get("pandas_type") for c in meta.get("column_indexes", [])} - {"unicode", "string", "empty", None}
+    if kinds:
+        numeric = [(i, n) for i, n in enumerate(table.column_names, start=1) if not n.strip().isidentifier()]
+        i, name = numeric[0] if numeric else (1, table.column_names[0])
+        raise ExtractError(f"{path}: column {i} ('{name[:30]}') was named by a number, not text (pandas "
+                           f"'{sorted(kinds)[0]}' column names); give every column a text heading and re-export.")
+    for i, name in enumerate(table.column_names, start=1):
+        if not str(name).strip():
+            raise ExtractError(f"{path}: column {i} has no name; give every column a heading and re-export.")

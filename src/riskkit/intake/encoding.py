@@ -97,8 +97,9 @@ def scan(path: Path, declared: str | None) -> Scan:
 
 
 def _detect(path: Path, head: bytes) -> str:
+    utf8_bom = head.startswith(codecs.BOM_UTF8)
     for bom, name in _BOMS:
-        if head.startswith(bom):
+        if head.startswith(bom) and name != "utf-8-sig":
             bad = _validate(path, name)
             if bad is not None:
                 raise _bad_byte(path, bad, f"starts with a {name} byte-order mark but is not valid {name}",
@@ -109,8 +110,10 @@ def _detect(path: Path, head: bytes) -> str:
                            "characters); set 'encoding: utf-16-le' (or utf-16-be) for this file in the incident file.")
     bad = _validate(path, "utf-8")
     if bad is None:
-        return "utf-8"
-    if _has_utf8_characters(path):
+        return "utf-8-sig" if utf8_bom else "utf-8"
+    # A UTF-8 byte-order mark in front of Windows-1252 text (some exporters write one): the
+    # BOM alone is no evidence of UTF-8 when no character after it is UTF-8.
+    if _has_utf8_characters(path, skip=len(codecs.BOM_UTF8) if utf8_bom else 0):
         raise _bad_byte(path, bad, "is UTF-8 but holds a byte that is not UTF-8",
                         "the file mixes encodings: fix that character (re-save the file as UTF-8), or set "
                         "'encoding: cp1252' for it in the incident file if the whole file is Windows-1252.")
@@ -121,8 +124,9 @@ def _detect(path: Path, head: bytes) -> str:
     return "cp1252"
 
 
-def _has_utf8_characters(path: Path) -> bool:
+def _has_utf8_characters(path: Path, skip: int = 0) -> bool:
     with path.open("rb") as fh:
+        fh.seek(skip)
         tail = b""
         for chunk in iter(lambda: fh.read(CHUNK), b""):
             if _UTF8_MULTIBYTE.search(tail + chunk):

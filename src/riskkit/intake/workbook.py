@@ -23,7 +23,6 @@ MAX_XLSX_RATIO = 200
 HEADER_SEARCH_ROWS = 30
 _HIDDEN_ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*\bhidden=\"(?:1|true)\"")
 _HIDDEN_COL = re.compile(rb"<(?:\w+:)?col\b[^>]*>")
-_DATA_LIKE = re.compile(r"^[\d\s/.:+()-]+$|@|^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$", re.IGNORECASE)
 
 
 @dataclass
@@ -145,25 +144,26 @@ def select(path: Path, sheets: list[Sheet], sheet: str | None, mapped: str | dic
     return chosen
 
 
-def _looks_like_header(cells: list[str]) -> bool:
-    present = [c.strip() for c in cells if c.strip()]
-    return len(present) >= 2 and all(len(c) <= 80 and not _DATA_LIKE.search(c) for c in present)
+def header_index(widths: list[int]) -> int:
+    """Which of the first rows (given their numbers of non-empty cells) is the header: the first
+    at least half as wide as the widest. Title rows above a header ("Staff list", "Run on ...")
+    are one or two cells wide; a header is as wide as the data under it. A data row is never
+    taken for the header this way, so a file without one fails on its mapping, not silently."""
+    window = widths[:HEADER_SEARCH_ROWS]
+    widest = max(window, default=0)
+    for i, width in enumerate(window):
+        if width and width * 2 >= widest:
+            return i
+    return 0
 
 
 def find_header(sheet: Sheet, header_row: int | None) -> int:
     """The index in ``sheet.rows`` of the header: row ``header_row`` of the sheet if given, else
-    the first row among the first few whose cells look like headings and that is at least half
-    as wide as the widest row near it (title rows above a header are one or two cells wide)."""
+    found by ``header_index``."""
     if header_row is not None:
         for i, (number, _) in enumerate(sheet.rows):
             if number == header_row:
                 return i
         raise ExtractError(f"sheet '{sheet.name}': header_row {header_row} is empty; set 'header_row' to the "
                            "row number of the column headings.")
-    window = sheet.rows[:HEADER_SEARCH_ROWS]
-    widest = max(sum(1 for c in cells if c.strip()) for _, cells in window)
-    for i, (_, cells) in enumerate(window):
-        width = sum(1 for c in cells if c.strip())
-        if width * 2 >= widest and _looks_like_header(cells):
-            return i
-    return 0
+    return header_index([sum(1 for c in cells if c.strip()) for _, cells in sheet.rows[:HEADER_SEARCH_ROWS]])
