@@ -27,22 +27,19 @@ def _groups(ids: pd.Series) -> list[list[int]]:
 HOME = {"address": "12 Mill Lane", "town": "Watford", "postcode": "WD17 1AA"}
 
 
+def _at_home(*people_: tuple[str, str | None]) -> pd.Series:
+    """Person ids for records of (name, date of birth) all at HOME."""
+    return people.resolve(_records([{"full_name": n, "date_of_birth": d, **HOME} for n, d in people_]), key=b"k")
+
+
 def test_twins_at_one_address_stay_apart_but_a_typo_of_one_of_them_merges():
-    ids = people.resolve(_records([
-        {"full_name": "Amelia Ryan", "date_of_birth": "2001-03-01", **HOME},
-        {"full_name": "Edward Ryan", "date_of_birth": "2001-03-01", **HOME},
-        {"full_name": "Amelia Rian", "date_of_birth": "2001-03-01", **HOME},
-    ]), key=b"k")
+    ids = _at_home(("Amelia Ryan", "2001-03-01"), ("Edward Ryan", "2001-03-01"), ("Amelia Rian", "2001-03-01"))
     assert ids[0] != ids[1]  # twins: same surname, birthday and home, different forename
     assert ids[0] == ids[2]
 
 
 def test_parent_and_child_of_one_name_at_one_address_stay_apart():
-    ids = people.resolve(_records([
-        {"full_name": "John Smith", "date_of_birth": "1961-05-04", **HOME},
-        {"full_name": "John Smith", "date_of_birth": "1990-08-21", **HOME},
-        {"full_name": "Jon Smith", "date_of_birth": "1990-08-21", **HOME},
-    ]), key=b"k")
+    ids = _at_home(("John Smith", "1961-05-04"), ("John Smith", "1990-08-21"), ("Jon Smith", "1990-08-21"))
     assert ids[0] != ids[1] and ids[1] == ids[2]
 
 
@@ -66,11 +63,7 @@ def test_payroll_numbers_of_one_scheme_conflict_and_of_two_employers_do_not():
 
 
 def test_a_record_without_forename_never_joins_twins():
-    ids = people.resolve(_records([
-        {"full_name": "Amelia Ryan", "date_of_birth": "2001-03-01", **HOME},
-        {"full_name": "Edward Ryan", "date_of_birth": "2001-03-01", **HOME},
-        {"full_name": "Ryan", "date_of_birth": "2001-03-01", **HOME},
-    ]), key=b"k")
+    ids = _at_home(("Amelia Ryan", "2001-03-01"), ("Edward Ryan", "2001-03-01"), ("Ryan", "2001-03-01"))
     assert ids[0] != ids[1]  # the surname-only record fits both twins equally: it joins neither
 
 
