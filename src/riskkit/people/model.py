@@ -85,10 +85,9 @@ def default_model() -> LinkageModel:
     return load_validated(path, LinkageModel, ModelError, "the linkage model file")
 
 
-def prior_bits(model: LinkageModel, n: int) -> float:
+def prior_bits(model: LinkageModel) -> float:
     """log2 odds that two records picked at random are one person."""
-    p = min(model.prior["duplicates_per_record"] / max(n - 1, 1), 0.5)
-    return bits(p)
+    return bits(model.prior["match_probability"])
 
 
 def _tf_bits(model: LinkageModel, coded: Coded, exact_u: float, m: float) -> np.ndarray | None:
@@ -107,7 +106,7 @@ def _tf_bits(model: LinkageModel, coded: Coded, exact_u: float, m: float) -> np.
 def score(model: LinkageModel, f: Fields, a: np.ndarray, b: np.ndarray, levels: dict[str, np.ndarray]) -> np.ndarray:
     """Evidence for each pair being one person, in bits (log2 odds, prior included); -inf where
     a rule forbids the merge."""
-    total = np.full(len(a), prior_bits(model, f.n))
+    total = np.full(len(a), prior_bits(model))
     address = np.zeros(len(a))
     for name in model.comparisons:
         w = model.table(name)[levels[name].astype(np.int64) + 1]
