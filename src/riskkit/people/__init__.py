@@ -18,6 +18,7 @@ docs/methodology.md, "Person resolution"):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +28,7 @@ from scipy.sparse.csgraph import connected_components
 
 from riskkit import labels
 from riskkit.people import blocking, compare, model
-from riskkit.people.fields import prepare
+from riskkit.people.fields import Fields, prepare
 from riskkit.people.ids import KEY_ENV, KEY_FILE, details, person_ids, pseudonym_key
 
 __all__ = ["KEY_ENV", "KEY_FILE", "Resolution", "link", "links_table", "person_table", "pseudonym_key", "resolve"]
@@ -52,6 +53,90 @@ def _components(n: int, a: np.ndarray, b: np.ndarray) -> tuple[int, np.ndarray]:
     return connected_components(graph, directed=False)
 
 
+def _people(n: int, a: np.ndarray, b: np.ndarray, weight: np.ndarray,
+            apart: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]) -> tuple[int, np.ndarray]:
+    """Connected components of the merged pairs, except that a chain of merges never puts two
+    records kept apart (``apart(components)`` gives them) into one person.
+
+    Only components holding such a pair (usually none) are rebuilt: their merges are taken
+    strongest first, all merges of one score together, and a merge that would join two records
+    kept apart is left out, so the result depends on the scores, never on the order of rows."""
+    n_comp, comp = _components(n, a, b)
+    fa, fb = apart(comp)
+    clash = comp[fa] == comp[fb]
+    if not clash.any():
+        return n_comp, comp
+    label = comp.copy()
+    fa, fb = fa[clash], fb[clash]
+    for c in np.unique(comp[fa]).tolist():
+        inside = comp[a] == c
+        members = np.flatnonzero(comp == c)
+        apart = {(int(x), int(y)) for x, y in zip(fa[comp[fa] == c], fb[comp[fa] == c], strict=True)}
+        groups = _greedy(members.tolist(), a[inside].tolist(), b[inside].tolist(), weight[inside].tolist(), apart)
+        for k, group in enumerate(groups):
+            label[group] = n + c * n + k if k else c  # fresh labels, compacted below
+    _, label = np.unique(label, return_inverse=True)
+    return int(label.max()) + 1, label
+
+
+def _chain_rules(f: Fields, fa: np.ndarray, fb: np.ndarray,
+                 rule: np.ndarray) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """The pairs a chain of merges must not join, given the components: two conflicting NI or
+    payroll numbers always; twins only where a record in between has no forename (so nothing
+    told it from either twin), a parent and child only where one has no date of birth. Other
+    chains are trusted: each of their merges stood on its own evidence."""
+    ids = rule == model.IDS_CONFLICT
+    twins, parent = rule == model.TWINS, rule == model.PARENT_CHILD
+
+    def apart(comp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n_comp = int(comp.max(initial=-1)) + 1
+        no_first = np.bincount(comp[f.first.codes < 0], minlength=n_comp) > 0
+        no_dob = np.bincount(comp[f.dob < 0], minlength=n_comp) > 0
+        keep = ids | (twins & no_first[comp[fa]]) | (parent & no_dob[comp[fa]])
+        return fa[keep], fb[keep]
+
+    return apart
+
+
+def _greedy(members: list[int], a: list[int], b: list[int], weight: list[float],
+            apart: set[tuple[int, int]]) -> list[list[int]]:
+    """Groups of one component: merges strongest first, one score at a time; within a score,
+    the merges that would join records kept apart are all left out."""
+    parent = {m: m for m in members}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def clashes(p: dict[int, int]) -> bool:
+        return any(find(x) == find(y) for x, y in apart)
+
+    by_weight: dict[float, list[tuple[int, int]]] = {}
+    for x, y, w in zip(a, b, weight, strict=True):
+        by_weight.setdefault(w, []).append((x, y))
+    for w in sorted(by_weight, reverse=True):
+        before = dict(parent)
+        ok = []
+        for x, y in by_weight[w]:  # each merge alone against the groups before this score
+            parent.update(before)
+            parent[find(x)] = find(y)
+            if not clashes(parent):
+                ok.append((x, y))
+        parent.clear()
+        parent.update(before)
+        for x, y in ok:
+            parent[find(x)] = find(y)
+        if clashes(parent):  # merges fine alone but not together: leave them all out
+            parent.clear()
+            parent.update(before)
+    roots: dict[int, list[int]] = {}
+    for m in members:
+        roots.setdefault(find(m), []).append(m)
+    return sorted(roots.values(), key=min)
+
+
 def link(records: pd.DataFrame, key: bytes | None = None, mdl: model.LinkageModel | None = None) -> Resolution:
     """Resolve records to people (see the module docstring)."""
     mdl = mdl or model.default_model()
@@ -65,14 +150,17 @@ def link(records: pd.DataFrame, key: bytes | None = None, mdl: model.LinkageMode
     levels = compare.levels(f, a, b)
     weight = model.score(mdl, f, a, b, levels)
     t = mdl.thresholds
+    rule = model.forbidden(f, a, b, levels)
+    apart = _chain_rules(f, a[rule > 0], b[rule > 0], rule[rule > 0])
     plausible = weight >= model.bits(t.plausible)
     a, b, weight = a[plausible], b[plausible], weight[plausible]
     levels = {k: v[plausible] for k, v in levels.items()}
-    _, fewest = _components(n, a, b)
+    _, fewest = _people(n, a, b, weight, apart)
     sure = weight >= model.bits(t.near_certain)
-    _, most = _components(n, a[sure], b[sure])
-    best = np.flatnonzero(weight >= model.bits(t.best))
-    n_comp, component = _components(n, a[best], b[best])
+    _, most = _people(n, a[sure], b[sure], weight[sure], apart)
+    keep = weight >= model.bits(t.best)
+    n_comp, component = _people(n, a[keep], b[keep], weight[keep], apart)
+    best = np.flatnonzero(keep & (component[a] == component[b]))
     ids = person_ids(component, n_comp, details(f.full, f.dob, f.postcode), key)
     probability = 1.0 / (1.0 + np.exp2(-weight[best]))
     links = pd.DataFrame({"a": a[best], "b": b[best], "probability": probability,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
+import pandas as pd
 
 from riskkit.people.fields import Coded, Fields
 
@@ -20,8 +21,11 @@ PAIR_BATCH = 2_000_000  # pairs formed at a time: bounds memory whatever the blo
 
 
 def _groups(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Positions with a block key (>= 0) sorted by key, and each key group's start and size."""
+    """Positions sharing a block key (>= 0) with at least one other, sorted by key, and each key
+    group's start and size. Most keys are unique: a hash pass drops them before the sort."""
     pos = np.flatnonzero(block >= 0)
+    if len(pos):
+        pos = pos[pd.Series(block[pos]).duplicated(keep=False).to_numpy()]
     keys = block[pos]
     order = np.argsort(keys)  # pairs are (min, max) and deduplicated: order within a key is irrelevant
     pos, keys = pos[order], keys[order]
@@ -101,8 +105,17 @@ def passes(f: Fields) -> dict[str, np.ndarray]:
     y, m, d = dob // 10000, (dob // 100) % 100, dob % 100
     dob_any_order = np.where(dob >= 0, y * 10000 + np.minimum(m, d) * 100 + np.maximum(m, d), -1)
     initials = combine(_initial(f.first), _initial(f.last))
+    # Forename and surname (either way round) alone would pair every namesake in a national
+    # extract; a coarse second key each (a letter of the street or town, the postcode's first
+    # two characters, the decade of birth) keeps the pairs few while one of them still agrees.
+    names = _unordered(first, last)
+    decade = np.where(dob >= 0, dob // 100_000, -1)
     return {
-        "forename and surname, either order": _unordered(first, last),
+        "forename and surname (either way round) and the street's first letter": combine(names, _initial(f.street)),
+        "forename and surname (either way round) and the town's first letter": combine(names, _initial(f.town)),
+        "forename and surname (either way round) and the postcode's first two characters":
+            combine(names, _prefix(f.postcode, 2)),
+        "forename and surname (either way round) and the decade of birth": combine(names, decade),
         "surname and date of birth (day and month either way)": combine(last, dob_any_order),
         "forename and date of birth (day and month either way)": combine(first, dob_any_order),
         "date of birth and postcode": combine(dob, f.postcode.codes),

@@ -119,8 +119,10 @@ def _name_key(s: pa.Array) -> pa.Array:
 
 def _split(full: Coded) -> tuple[Coded, Coded]:
     """Forename(s) (all but the last word; none for a one-word name) and surname (the last
-    word) of name keys, split once per distinct name."""
+    word, with an O', D', Mc or Mac before it) of name keys, split once per distinct name."""
     key = pa.array(full.values, type=pa.string())
+    # O'Neill, D'Arcy, Mc Donald, Mac Kinder: the prefix belongs to the surname.
+    key = pac.replace_substring_regex(key, r" (o|d|mc|mac) ([^ ]+)$", r" \1\2")
     first = pac.if_else(pac.match_substring(key, " "), pac.replace_substring_regex(key, r" [^ ]*$", ""),
                         pa.scalar(None, pa.string()))
     last = pac.replace_substring_regex(key, r"^.* ", "")

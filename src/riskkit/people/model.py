@@ -85,10 +85,9 @@ def default_model() -> LinkageModel:
     return load_validated(path, LinkageModel, ModelError, "the linkage model file")
 
 
-def prior_bits(model: LinkageModel, n: int) -> float:
+def prior_bits(model: LinkageModel) -> float:
     """log2 odds that two records picked at random are one person."""
-    p = min(model.prior["duplicates_per_record"] / max(n - 1, 1), 0.5)
-    return bits(p)
+    return bits(model.prior["match_probability"])
 
 
 def _tf_bits(model: LinkageModel, coded: Coded, exact_u: float, m: float) -> np.ndarray | None:
@@ -107,7 +106,7 @@ def _tf_bits(model: LinkageModel, coded: Coded, exact_u: float, m: float) -> np.
 def score(model: LinkageModel, f: Fields, a: np.ndarray, b: np.ndarray, levels: dict[str, np.ndarray]) -> np.ndarray:
     """Evidence for each pair being one person, in bits (log2 odds, prior included); -inf where
     a rule forbids the merge."""
-    total = np.full(len(a), prior_bits(model, f.n))
+    total = np.full(len(a), prior_bits(model))
     address = np.zeros(len(a))
     for name in model.comparisons:
         w = model.table(name)[levels[name].astype(np.int64) + 1]
@@ -121,23 +120,28 @@ def score(model: LinkageModel, f: Fields, a: np.ndarray, b: np.ndarray, levels: 
         if tf is not None:
             same = levels[name] == top.level
             total[same] += tf[coded.codes[a[same]]] - np.log2(top.m / top.u)
-    household = levels["surname"] >= 3
+    household = levels["surname"] >= 2
     address = np.where(household, np.minimum(address, model.household["max_address_bits"]), address)
     total += address
-    return np.where(forbidden(f, a, b, levels), -np.inf, total)
+    return np.where(forbidden(f, a, b, levels) > 0, -np.inf, total)
+
+
+NO_RULE, IDS_CONFLICT, TWINS, PARENT_CHILD, UNCORROBORATED = range(5)
 
 
 def forbidden(f: Fields, a: np.ndarray, b: np.ndarray, lv: dict[str, np.ndarray]) -> np.ndarray:
-    """The rules no score overrides (see docs/methodology.md):
+    """Which rule, if any, forbids each pair's merge whatever the score (0 none, then
+    IDS_CONFLICT, TWINS, PARENT_CHILD, UNCORROBORATED; see docs/methodology.md):
 
     - two well-formed NI numbers more than one keystroke apart are two people; so are two
       employee or payroll numbers of one numbering scheme (same letters before the digits, same
       length: one organisation's); numbers of two schemes are two employers, no conflict;
     - twins: a clearly different forename (not a typo, nickname, initial or swap) with the same
-      surname and date of birth is two people unless an NI or payroll number agrees (within one
-      keystroke);
+      or a similar surname and the same date of birth (or one digit out) is two people unless an
+      NI or payroll number agrees (within one keystroke) or the email address is the same;
     - a parent and child: the same forename and surname with a clearly different date of birth
-      is two people unless an NI or payroll number agrees (within one keystroke);
+      is two people unless an NI or payroll number agrees (within one keystroke) or the email
+      address is the same;
     - a name alone never merges: a date of birth, an address, a town or an identifier must agree.
     """
     ni_a, ni_b = f.ni.codes[a], f.ni.codes[b]
@@ -149,14 +153,14 @@ def forbidden(f: Fields, a: np.ndarray, b: np.ndarray, lv: dict[str, np.ndarray]
         scheme = _schemes(f.employee)
         idx = np.flatnonzero(payroll_conflict)
         payroll_conflict[idx] = scheme[f.employee.codes[a[idx]]] == scheme[f.employee.codes[b[idx]]]
-    id_agrees = (lv["ni_number"] >= 1) | (lv["employee_id"] >= 1)
+    id_agrees = (lv["ni_number"] >= 1) | (lv["employee_id"] >= 1) | (lv["email"] == 2)
     same_name = (lv["forename"] >= 3) & (lv["surname"] >= 3)
-    twins = (lv["forename"] == 0) & (lv["surname"] >= 3) & (lv["date_of_birth"] >= 3)
+    twins = (lv["forename"] == 0) & (lv["surname"] >= 2) & (lv["date_of_birth"] >= 3)
     parent_child = same_name & (lv["date_of_birth"] == 0)
-    different_person = (twins | parent_child) & ~id_agrees
     corroborated = ((lv["date_of_birth"] >= 3) | (lv["street"] >= 2) | (lv["postcode"] >= 1) | (lv["town"] >= 2)
                     | (lv["ni_number"] >= 1) | (lv["employee_id"] >= 1) | (lv["email"] >= 1) | (lv["phone"] >= 1))
-    return ni_conflict | payroll_conflict | different_person | ~corroborated
+    return np.select([ni_conflict | payroll_conflict, twins & ~id_agrees, parent_child & ~id_agrees, ~corroborated],
+                     [IDS_CONFLICT, TWINS, PARENT_CHILD, UNCORROBORATED], NO_RULE).astype(np.int8)
 
 
 def _schemes(coded: Coded) -> np.ndarray:

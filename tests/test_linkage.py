@@ -1,0 +1,184 @@
+"""Person resolution: the rules one by one, the range, the evidence, and order-independence."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from riskkit import people
+from riskkit.people import model
+
+
+def _records(rows: list[dict]) -> pd.DataFrame:
+    """Records with the columns people.link reads; missing keys are missing values."""
+    cols = ["full_name", "date_of_birth", "address", "town", "postcode", "ni_number", "employee_id", "email", "phone"]
+    frame = pd.DataFrame([{c: r.get(c) for c in cols} for r in rows])
+    out = frame.drop(columns="date_of_birth").astype("string")
+    out["date_of_birth"] = pd.to_datetime(frame["date_of_birth"], format="%Y-%m-%d")
+    return out
+
+
+def _groups(ids: pd.Series) -> list[list[int]]:
+    return sorted(sorted(int(i) for i in idx) for idx in pd.Series(range(len(ids))).groupby(ids.to_numpy()).groups.values())
+
+
+HOME = {"address": "12 Mill Lane", "town": "Watford", "postcode": "WD17 1AA"}
+
+
+def _at_home(*people_: tuple[str, str | None]) -> pd.Series:
+    """Person ids for records of (name, date of birth) all at HOME."""
+    return people.resolve(_records([{"full_name": n, "date_of_birth": d, **HOME} for n, d in people_]), key=b"k")
+
+
+def test_twins_at_one_address_stay_apart_but_a_typo_of_one_of_them_merges():
+    ids = _at_home(("Amelia Ryan", "2001-03-01"), ("Edward Ryan", "2001-03-01"), ("Amelia Rian", "2001-03-01"))
+    assert ids[0] != ids[1]  # twins: same surname, birthday and home, different forename
+    assert ids[0] == ids[2]
+
+
+def test_parent_and_child_of_one_name_at_one_address_stay_apart():
+    ids = _at_home(("John Smith", "1961-05-04"), ("John Smith", "1990-08-21"), ("Jon Smith", "1990-08-21"))
+    assert ids[0] != ids[1] and ids[1] == ids[2]
+
+
+def test_conflicting_ni_numbers_stay_apart_and_one_keystroke_with_everything_else_merges():
+    base = {"full_name": "Priya Shah", "date_of_birth": "1985-02-02", **HOME}
+    ids = people.resolve(_records([
+        {**base, "ni_number": "AB123456C"},
+        {**base, "ni_number": "JK987654D"},
+        {**base, "ni_number": "AB123465C"},  # two digits transposed: one keystroke
+    ]), key=b"k")
+    assert ids[0] != ids[1]
+    assert ids[0] == ids[2]
+
+
+def test_payroll_numbers_of_one_scheme_conflict_and_of_two_employers_do_not():
+    base = {"full_name": "Rosie Wood", "date_of_birth": "1973-10-06", **HOME}
+    one = people.resolve(_records([{**base, "employee_id": "H611567"}, {**base, "employee_id": "H295031"}]), key=b"k")
+    assert one[0] != one[1]  # one organisation's numbers, two people
+    two = people.resolve(_records([{**base, "employee_id": "H611567"}, {**base, "employee_id": "B129075"}]), key=b"k")
+    assert two[0] == two[1]  # another employer's number is no conflict
+
+
+def test_a_record_without_forename_never_joins_twins():
+    ids = _at_home(("Amelia Ryan", "2001-03-01"), ("Edward Ryan", "2001-03-01"), ("Ryan", "2001-03-01"))
+    assert ids[0] != ids[1]  # the surname-only record fits both twins equally: it joins neither
+
+
+@pytest.mark.parametrize("other", [
+    {"full_name": "Bob Jones"},  # nickname
+    {"full_name": "R Jones"},  # initial
+    {"full_name": "Jones Robert"},  # first and last names swapped
+    {"full_name": "Robert Jones", "date_of_birth": "1970-06-11"},  # day and month swapped
+    {"full_name": "Robert Jones", "date_of_birth": "1970-11-16"},  # one digit out
+])
+def test_nicknames_initials_swaps_and_date_typos_merge(other):
+    first = {"full_name": "Robert Jones", "date_of_birth": "1970-11-06", **HOME}
+    ids = people.resolve(_records([first, {**first, **other}]), key=b"k")
+    assert ids[0] == ids[1]
+
+
+def test_identifiers_are_evidence_even_when_the_name_is_misspelt():
+    ids = people.resolve(_records([
+        {"full_name": "Siobhan O'Neill", "email": "s.oneill@example.org", "date_of_birth": "1990-01-01"},
+        {"full_name": "Shivaun Oneil", "email": "S.ONeill@example.org ", "date_of_birth": "1990-01-01"},
+    ]), key=b"k")
+    assert ids[0] == ids[1]
+
+
+def test_a_name_alone_never_merges():
+    ids = people.resolve(_records([{"full_name": "Sam Hill"}, {"full_name": "Sam Hill"}]), key=b"k")
+    assert ids[0] != ids[1]
+
+
+def test_range_brackets_the_best_estimate_and_links_explain_each_merge():
+    recs = _records([
+        {"full_name": "Ann Lee", "date_of_birth": "1980-01-01", **HOME},
+        {"full_name": "Anne Lee", "date_of_birth": "1980-01-01", **HOME},
+        {"full_name": "Ann Lee", "date_of_birth": "1980-01-01", "phone": "07700 900123"},
+        {"full_name": "Bo Ray", "date_of_birth": "1950-07-07", **HOME},
+    ])
+    res = people.link(recs, key=b"k")
+    best = res.person_id.nunique()
+    assert res.people_range["min"] <= best <= res.people_range["max"]
+    assert len(res.links) >= 1 and res.links["probability"].between(0.5, 1).all()
+    words = " ".join(res.links["evidence"])
+    assert "same date of birth" in words and "Ann" not in words  # evidence in words, no personal data
+    recs["source_file"], recs["source_row"] = "x.csv", range(2, 6)
+    table = people.links_table(res, recs)
+    assert list(table.columns) == ["person_id", "record_file", "record_row", "other_file", "other_row",
+                                   "match_probability", "evidence"]
+    assert not table.isin(["Ann Lee", "Anne Lee", "12 Mill Lane"]).any().any()
+
+
+def test_people_links_csv_is_restricted_and_holds_no_names(tmp_path, asb_analysis):
+    import os
+    import stat
+
+    from riskkit.restricted import write_outputs
+
+    written = write_outputs(asb_analysis, tmp_path)
+    path = written["people_links"]
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    text = path.read_text()
+    names = set(asb_analysis.records["full_name"].dropna())
+    assert text.startswith('"person_id",') and not any(n in text for n in names)
+
+
+def test_summary_people_range_per_district(asb_analysis):
+    from riskkit.analysis import summary
+
+    s = summary(asb_analysis)
+    r = s["people_range"]
+    assert r["min"] <= s["people"] <= r["max"]
+    for d in s["districts"]:
+        assert d["people_range"]["min"] <= d["people"] <= d["people_range"]["max"]
+
+
+def test_a_broken_model_file_is_one_line_naming_the_key(tmp_path):
+    from riskkit.errors import ModelError
+    from riskkit.yamlio import load_validated
+
+    bad = tmp_path / "linkage.yml"
+    bad.write_text(model.default_model().model_dump_json().replace('"best":0.5', '"best":1.5'))
+    with pytest.raises(ModelError) as err:
+        load_validated(bad, model.LinkageModel, ModelError, "the linkage model file")
+    assert "\n" not in str(err.value) and "best" in str(err.value)
+
+
+NAMES = ["Ann Lee", "Anne Lee", "Ann Leigh", "Lee Ann", "A Lee", "Bob Ray", "Robert Ray", "Rob Rae", "Cy Day"]
+DOBS = [None, "1980-01-01", "1980-01-02", "1980-02-01", "1981-01-01"]
+PLACES = [None, "HP1 1AA", "HP1 1AB", "AL1 3XY"]
+
+
+def _row(t: tuple) -> dict:
+    name, dob, pc, ni = t
+    return {"full_name": name, "date_of_birth": dob, "postcode": pc, "address": "3 Elm Road" if pc else None,
+            "ni_number": ni}
+
+
+ROWS = st.lists(st.tuples(st.sampled_from(NAMES), st.sampled_from(DOBS), st.sampled_from(PLACES),
+                          st.sampled_from([None, None, "AB123456C", "AB123465C", "CE654321A"])), min_size=1, max_size=30)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=ROWS, seed=st.randoms(use_true_random=False))
+def test_property_permuting_rows_never_changes_who_is_merged_with_whom(rows, seed):
+    order = list(range(len(rows)))
+    seed.shuffle(order)
+    ids = people.resolve(_records([_row(r) for r in rows]), key=b"k")
+    shuffled = people.resolve(_records([_row(rows[i]) for i in order]), key=b"k")
+    back = pd.Series(shuffled.to_numpy(), index=order).sort_index()
+    assert _groups(ids) == _groups(back)
+    assert list(ids) == list(back)  # and the ids themselves do not depend on the order
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=ROWS)
+def test_property_adding_an_unrelated_record_never_splits_a_person(rows):
+    before = people.resolve(_records([_row(r) for r in rows]), key=b"k")
+    stranger = {"full_name": "Zebedee Quartermaine", "date_of_birth": "1931-12-30", "postcode": "SG8 9ZZ"}
+    after = people.resolve(_records([_row(r) for r in rows] + [stranger]), key=b"k")
+    assert _groups(before) == [g for g in _groups(after) if g != [len(rows)]]
