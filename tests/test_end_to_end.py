@@ -142,12 +142,21 @@ def test_failed_run_leaves_no_output_and_keeps_annotated_notebook(tmp_path):
     incident = tmp_path / "incident.yml"
     text = ASB.read_text().replace("path: ../boundaries/", f"path: {ASB.parent.parent}/boundaries/")
     text = text.replace("path: asb_case_list.csv", f"path: {ASB.parent}/asb_case_list.csv")
-    incident.write_text(text.replace("data_context: [police_asb_case]", "data_context: [no_such_context]"))
+    incident.write_text(text.replace("case_ref: Case Ref", "case_ref: No Such Column"))
     proc = _assess(incident, tmp_path / "out")
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
-    assert "no_such_context" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert "No Such Column" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists() and (tmp_path / "out.failed.ipynb").exists()
     assert not list(tmp_path.glob(".out.staging-*"))
+
+
+def test_unknown_context_fails_before_any_notebook_starts(tmp_path):
+    incident = tmp_path / "incident.yml"
+    incident.write_text(ASB.read_text().replace("data_context: [police_asb_case]", "data_context: [no_such_context]"))
+    proc = _assess(incident, tmp_path / "out")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "data_context 'no_such_context'" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.failed.ipynb").exists()
 
 
 @pytest.mark.parametrize("args,needle", [

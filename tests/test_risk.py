@@ -288,3 +288,12 @@ def test_register_deadline_reads_the_model_and_old_registers_keep_72_hours():
                      actor="a", recorded_at="", prev_hash="", hash="")
     assert state([event({})]).deadline == aware + timedelta(hours=72)
     assert state([event({"deadline_hours": 96})]).deadline == aware + timedelta(hours=96)
+
+
+def test_register_records_the_model_version_and_deadline_hours(staff_analysis):
+    from riskkit.register import assessment_payload
+    payload = assessment_payload(summary(staff_analysis), staff_analysis.incident, None)
+    assert payload["model_version"] == staff_analysis.model.model_version == "riskkit-default-2.0.0"
+    assert payload["deadline_hours"] == staff_analysis.model.policy.regulator.deadline_hours
+    assert payload["communicate"]["recommended"] == 1020
+    assert summary(staff_analysis)["regulator"]["regulator"] == staff_analysis.model.policy.regulator.name

@@ -21,7 +21,7 @@ from IPython.display import HTML  # noqa: E402
 from riskkit import counts, districts  # noqa: E402
 from riskkit.analysis import Analysis  # noqa: E402
 from riskkit.ingest import Ingested  # noqa: E402
-from riskkit.risk import BANDS, circumstance_phrase, exposure_words, incident_risk  # noqa: E402
+from riskkit.risk import BANDS, circumstance_phrase, exposure_words, incident_risk, recipient_words  # noqa: E402
 
 BAND_COLOURS = {"Low": "#4c9a2a", "Medium": "#e0a800", "High": "#d9480f", "Very high": "#a51d2d"}
 _CHANNEL_WORDS = {"in_person": "in person", "phone": "by phone", "letter": "by letter"}
@@ -70,15 +70,16 @@ def _verb(a: Analysis) -> str:
     return {
         "public_web": "were published on a public web page" + (f" for {duration}" if duration != "ongoing"
                                                               else " and still are"),
-        "email": f"were emailed to {e.recipients.replace('_', ' ')} recipients",
+        "email": f"were emailed to {recipient_words(e.recipients)}",
         "file_transfer": "were sent to a recipient " + ("under contract" if e.recipients == "trusted_contract"
                                                         else "who should not have had them"),
         "lost_device": "were on a device that was lost",
         "stolen_device": "were on a device that was stolen",
         "paper": "were in paper files that were lost or stolen",
-        "cyber_attack": "were reached in a cyber attack",
+        "cyber_attack": "were reached in a cyber attack" + ("; nothing is known to have been copied out"
+                                                            if e.recipients == "none" else ""),
         "post": "were posted to the wrong recipients",
-        "other": f"were disclosed ({e.recipients.replace('_', ' ')} recipients)",
+        "other": f"were disclosed to {recipient_words(e.recipients)}",
     }[e.channel]
 
 

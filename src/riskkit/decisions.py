@@ -88,15 +88,21 @@ def tell(people: pd.DataFrame, incident: Incident, model: RiskModel, notify: boo
     high = (people["band_rank"] >= min_rank).to_numpy() & (not unintelligible)
     because = recommend_all_because(incident, model) if notify else None
     recommended = ~high & (because is not None)
-    tell_ = np.select([high, recommended], ["required", "recommended"], "not needed")
-    band = people["band"].astype(str)
-    required_why = ("high risk to this person: " + band + " (" + people["drivers"].astype(str).str.split("; ").str[0]
-                    + ")").to_numpy()
+    state = np.select([high, recommended], [0, 1], 2)
     not_why = ("data unintelligible (state-of-the-art encryption, key safe): Art. 34(3)(a)" if unintelligible
                else f"risk to this person below {model.policy.communicate['min_band']}")
-    reason = np.where(high, required_why, np.where(recommended, because or "", not_why))
-    out = pd.DataFrame({"tell": pd.Categorical(tell_, categories=TELL),
-                        "tell_reason": labels.categorical(*_codes(reason))}, index=people.index)
+    # Text made once per distinct (state, band, strongest driver), never once per person.
+    drivers = pd.Categorical(people["drivers"])
+    key = (state * len(BANDS) + people["band_rank"].to_numpy()) * (len(drivers.categories) + 1) + drivers.codes + 1
+    codes, distinct = pd.factorize(key)
+    texts = []
+    for k in distinct:
+        st, rest = divmod(int(k), len(BANDS) * (len(drivers.categories) + 1))
+        rank, drv = divmod(rest, len(drivers.categories) + 1)
+        first = str(drivers.categories[drv - 1]).split("; ")[0] if drv else ""
+        texts.append([f"high risk to this person: {BANDS[rank]} ({first})", because or "", not_why][st])
+    out = pd.DataFrame({"tell": pd.Categorical.from_codes(state, categories=TELL),
+                        "tell_reason": labels.categorical(texts, codes)}, index=people.index)
     chosen = channels(people.assign(band_rank=np.where(high, people["band_rank"], -1)), model)
     chosen = chosen.mask(chosen.isna() & recommended, model.policy.recommend_all.channel)
     out["channel"] = chosen
@@ -104,11 +110,6 @@ def tell(people: pd.DataFrame, incident: Incident, model: RiskModel, notify: boo
 
 
 TELL = ("required", "recommended", "not needed")
-
-
-def _codes(texts: np.ndarray) -> tuple[list[str], np.ndarray]:
-    codes, distinct = pd.factorize(pd.Series(texts, dtype=object))
-    return list(distinct), codes
 
 
 def channels(people: pd.DataFrame, model: RiskModel) -> pd.Series:

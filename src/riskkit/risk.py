@@ -20,7 +20,7 @@ from riskkit.risk_model import BANDS, Category, FieldRule, Identifier, RiskModel
 
 __all__ = ["BANDS", "Category", "FieldRule", "Identifier", "IncidentRisk", "RiskModel", "check_incident",
            "circumstance_phrase", "circumstances", "exposure_words", "incident_likelihood", "incident_risk",
-           "load_model", "score"]
+           "load_model", "recipient_words", "score"]
 
 
 FEATURE_CHUNK = 500_000  # records per pass: bounds the per-record feature table's memory
@@ -109,7 +109,7 @@ def incident_risk(incident: Incident, model: RiskModel) -> IncidentRisk:
     Unknown facts are scored as their cautious value and listed, so the briefing can say so."""
     c, lk, e = model.circumstances, model.likelihood, incident.exposure
     conf = c.confidentiality_channel_override.get(e.channel, c.confidentiality[e.recipients])
-    parts = [(conf, f"disclosed to {_recipient_words(e.recipients)}")]
+    parts = [(conf, f"disclosed to {recipient_words(e.recipients)}")]
     parts.append((c.integrity[e.integrity_loss], f"integrity loss: {e.integrity_loss.replace('_', ' ')}"))
     parts.append((c.availability[e.availability_loss], f"availability loss: {e.availability_loss}"))
     parts.append((c.malicious if e.malicious else 0.0, "malicious intent"))
@@ -117,7 +117,7 @@ def incident_risk(incident: Incident, model: RiskModel) -> IncidentRisk:
 
     unknowns = []
     score = lk.recipients[e.recipients]
-    why = [f"recipients: {_recipient_words(e.recipients)} ({score})"]
+    why = [f"recipients: {recipient_words(e.recipients)} ({score})"]
     step = lk.evidence[e.evidence_of_access]
     if e.evidence_of_access == "unknown":
         unknowns.append(f"access unknown: assumed possible ({step:+d})")
@@ -151,7 +151,8 @@ def incident_risk(incident: Incident, model: RiskModel) -> IncidentRisk:
     return IncidentRisk(sum(v for v, _ in parts), cb_why, int(np.clip(score, 1, 5)), why, unknowns, unintelligible)
 
 
-def _recipient_words(recipients: str) -> str:
+def recipient_words(recipients: str) -> str:
+    """Who received the data, as a reader says it (never 'none recipients')."""
     return {"none": "no one outside the controller", "trusted_contract": "a trusted recipient under contract",
             "known": "known recipients", "unknown": "unknown recipients", "public": "the public"}[recipients]
 
