@@ -27,17 +27,26 @@ def _fail(message: str, code: int = 2) -> None:
 
 def main() -> None:
     """Entry point that turns every failure into one line."""
+    import signal
+
+    from riskkit.errors import STOPPED_BY, Stopped, raise_stopped
+
+    for sig in (signal.SIGINT, signal.SIGTERM):  # both unwind through every finally (staging removed)
+        signal.signal(sig, raise_stopped)
     try:
         code = app(standalone_mode=False)  # click returns (not raises) the code of typer.Exit here
+        if STOPPED_BY:  # typer turned the interruption into a silent exit code 130: say what happened
+            _stopped(Stopped(STOPPED_BY[0]))
         sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as exc:
+        if STOPPED_BY:
+            _stopped(Stopped(STOPPED_BY[0]))
         sys.exit(exc.exit_code)
     except RiskkitError as exc:
         typer.echo(f"riskkit: error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        typer.echo("riskkit: interrupted; no output was published.", err=True)
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        _stopped(exc)
     except Exception as exc:  # a bug: never print its text, it may quote data
         if os.environ.get("RISKKIT_DEBUG") == "1":
             raise
@@ -49,6 +58,17 @@ def main() -> None:
         typer.echo(f"riskkit: internal error ({type(exc).__name__}); re-run with RISKKIT_DEBUG=1 to see the "
                    "traceback (it may contain personal data).", err=True)
         sys.exit(1)
+
+
+def _stopped(exc: BaseException | None) -> None:
+    """One line for Ctrl-C or SIGTERM (exit 130 or 143), whichever layer caught it."""
+    import signal
+
+    from riskkit import stop_message
+
+    signum = int(getattr(exc, "signum", signal.SIGINT))
+    typer.echo(stop_message(signum), err=True)
+    sys.exit(128 + signum)
 
 
 @app.command()

@@ -43,3 +43,20 @@ class ParameterError(RiskkitError):
 
 class NotebookError(RiskkitError):
     """The briefing notebook failed; the annotated notebook is kept for inspection."""
+
+
+class Stopped(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM: the run unwinds (kernel stopped, staging removed) and the CLI says so."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+STOPPED_BY: list[int] = []  # the signals that stopped this process (typer turns them into exit code 130)
+
+
+def raise_stopped(signum: int, _frame: object) -> None:
+    """A signal handler: SIGTERM (and SIGINT) unwind through every ``finally`` like Ctrl-C."""
+    STOPPED_BY.append(signum)
+    raise Stopped(signum)
