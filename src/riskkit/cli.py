@@ -47,17 +47,30 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt as exc:
         _stopped(exc)
-    except Exception as exc:  # a bug: never print its text, it may quote data
-        if os.environ.get("RISKKIT_DEBUG") == "1":
-            raise
-        import click
+    except OSError as exc:
+        from riskkit.errors import os_problem
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        typer.echo(f"riskkit: internal error ({type(exc).__name__}); re-run with RISKKIT_DEBUG=1 to see the "
-                   "traceback (it may contain personal data).", err=True)
-        sys.exit(1)
+        problem = os_problem(exc)
+        if problem is None or os.environ.get("RISKKIT_DEBUG") == "1":
+            _internal(exc)
+        typer.echo(f"riskkit: error: {problem}", err=True)
+        sys.exit(problem.exit_code)
+    except Exception as exc:  # a bug: never print its text, it may quote data
+        _internal(exc)
+
+
+def _internal(exc: Exception) -> None:
+    """A bug: never print its text, it may quote data."""
+    if os.environ.get("RISKKIT_DEBUG") == "1":
+        raise exc
+    import click
+
+    if isinstance(exc, click.ClickException):
+        exc.show()
+        sys.exit(exc.exit_code)
+    typer.echo(f"riskkit: internal error ({type(exc).__name__}); re-run with RISKKIT_DEBUG=1 to see the "
+               "traceback (it may contain personal data).", err=True)
+    sys.exit(1)
 
 
 def _stopped(exc: BaseException | None) -> None:
@@ -93,6 +106,12 @@ def assess(
             when = datetime.fromisoformat(now)
         except ValueError:
             _fail("--now: not an ISO 8601 time; use e.g. 2026-10-10T09:00:00+01:00.")
+        if when is not None and when.tzinfo is None:
+            _fail("--now: needs a time zone, e.g. 2026-10-10T09:00:00+01:00 (checked before the notebook starts).")
+    try:
+        (out or Path(".")).resolve()
+    except RuntimeError:  # Python's "Symlink loop"
+        _fail(f"--out {out}: a symbolic link in the path loops back on itself; choose another folder.")
     # Mistakes in the arguments fail here, before the seconds it takes to import the notebook stack.
     inc = load_incident(incident)
     out_dir = out or REPORTS_DIR / inc.id

@@ -82,6 +82,13 @@ class ExtractFile(_Strict):
     delimiter: str | None = None
     columns: dict[str, str]
 
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, value: str | None) -> str | None:
+        if value is not None and len(value) != 1:
+            raise ValueError("a delimiter is one character, such as ',' ';' '|' or a tab; omit it to detect it")
+        return value
+
     @field_validator("columns")
     @classmethod
     def _canonical(cls, value: dict[str, str]) -> dict[str, str]:

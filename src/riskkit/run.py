@@ -16,6 +16,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import signal
 import tempfile
@@ -25,7 +26,16 @@ from datetime import datetime
 from pathlib import Path
 
 from riskkit import outfolder
-from riskkit.errors import NotebookError, OutputError, RiskkitError, Stopped, raise_stopped
+from riskkit.errors import (
+    GeographyError,
+    NotebookError,
+    OutputError,
+    ParameterError,
+    RiskkitError,
+    Stopped,
+    os_problem,
+    raise_stopped,
+)
 from riskkit.export import render_html, render_pdf
 from riskkit.incident import load_incident
 from riskkit.parameters import check_formats, check_names
@@ -158,9 +168,15 @@ def assess(incident: str | Path, out_dir: str | Path, model: str | Path | None =
     from papermill.exceptions import PapermillExecutionError
 
     formats = check_formats(formats or {"html"})
+    if now is not None and now.tzinfo is None:
+        raise ParameterError("--now: needs a time zone, e.g. 2026-10-10T09:00:00+01:00.")
     inc = load_incident(incident)  # fail fast, before starting a kernel
+    _check_boundaries(inc)
     load_model(model or (inc.resolve(inc.model) if inc.model else None))
-    out_dir = Path(out_dir).resolve()
+    try:
+        out_dir = Path(out_dir).resolve()
+    except RuntimeError:  # Python's "Symlink loop"
+        raise OutputError(f"{out_dir}: a symbolic link in the path loops back on itself; choose another folder.") from None
     check_output_dir(out_dir)
     params = {"incident": str(Path(incident).resolve()), "output_dir": "", "model": str(Path(model).resolve()) if model else "",
               "now": now.isoformat() if now else "", "analysis_dir": str(Path(analysis_dir).resolve()) if analysis_dir else "",
@@ -224,6 +240,17 @@ def assess(incident: str | Path, out_dir: str | Path, model: str | Path | None =
                     shutil.rmtree(staging, ignore_errors=True)
 
 
+TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xls", ".parquet"}
+
+
+def _check_boundaries(inc: object) -> None:
+    """A table given as boundaries (GDAL reads a CSV as geometry-less rows) fails here, in words."""
+    b = getattr(inc, "boundaries", None)
+    if b is not None and Path(b.path).suffix.lower() in TABLE_SUFFIXES:
+        raise GeographyError(f"boundaries.path: {b.path} is a table, not a boundary file; give GeoJSON, GeoPackage "
+                             "or a Shapefile (riskkit boundaries download fetches the ONS ones).")
+
+
 def _after_notebook(km: object) -> None:
     """nbclient replaces SIGINT/SIGTERM handlers while it runs the notebook, and on either signal
     shuts the kernel down instead of raising: put riskkit's handlers back, and turn a kernel that
@@ -261,7 +288,16 @@ def _record_first(record: Callable[[dict], dict], params: dict, saved: Path) -> 
     from riskkit.parameters import validate
 
     given = validate(params["incident"], "", params["model"], params["now"], params["analysis_dir"], params["district"])
-    analysis = for_briefing(given)
+    try:
+        analysis = for_briefing(given)
+    except (RiskkitError, OSError):
+        raise
+    except Exception as exc:  # what the notebook would have reported as its failing cell
+        if os.environ.get("RISKKIT_DEBUG") == "1":
+            raise
+        raise NotebookError(f"the analysis failed with {type(exc).__name__} before the briefing was rendered; nothing "
+                            "was published. Re-run with RISKKIT_DEBUG=1 to see the traceback (it may contain "
+                            "personal data).") from None
     updates = {}
     if not given.analysis_dir:
         save(analysis.whole if analysis.whole is not None else analysis, saved)
@@ -303,6 +339,10 @@ def _notebook_failure(exc: Exception, executed: Path, out_dir: Path) -> RiskkitE
         os.chmod(kept, 0o600)
     ename = getattr(exc, "ename", "Error")
     cell = getattr(exc, "exec_count", None)
+    errno = re.match(r"\[Errno (\d+)\]", str(getattr(exc, "evalue", "")))
+    problem = os_problem(OSError(int(errno.group(1)), "")) if errno else None
+    if problem is not None:  # disk full and the like, inside the kernel: the same words as outside
+        return OutputError(f"{problem} (in cell {cell}; annotated notebook: {kept})")
     if ename.endswith("Error") and ename in _RISKKIT_ERRORS:
         message = str(getattr(exc, "evalue", "")).strip()
         return RiskkitError(f"{message} (annotated notebook: {kept})")
