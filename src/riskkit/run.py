@@ -79,7 +79,8 @@ def _publish(staging: Path, out_dir: Path) -> None:
 
 def _clean_stale(out_dir: Path) -> list[str]:
     """Remove staging folders left by runs that were killed (we hold the lock, so none is live),
-    and kernel folders whose run has ended; returns what was removed, for one line of notice."""
+    and kernel folders whose process has ended (SIGKILL leaves both); returns the staging and
+    swap folders removed."""
     removed = []
     for pattern in (f".{out_dir.name}.staging-*", f".{out_dir.name}.old-*"):
         for stale in out_dir.parent.glob(pattern):
@@ -87,7 +88,11 @@ def _clean_stale(out_dir: Path) -> list[str]:
             removed.append(stale.name)
     for stale in Path(tempfile.gettempdir()).glob(f"{KERNEL_PREFIX}*"):
         pid = stale.name.removeprefix(KERNEL_PREFIX).split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)) and stale.stat().st_uid == os.getuid():
+        try:
+            ours = stale.stat().st_uid == os.getuid()
+        except OSError:  # removed meanwhile by its own run
+            continue
+        if ours and pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(stale, ignore_errors=True)
     return removed
 
