@@ -56,7 +56,8 @@ def test_batch_runs_all_and_reports_the_failure(batch_run):
     assert "12 briefings: 11 rendered, 0 unchanged, 1 failed" in proc.stdout
     failures = [line for line in proc.stderr.splitlines() if line.startswith("FAILED")]
     assert len(failures) == 1 and "gone.csv" in failures[0] and "extract file not found" in failures[0]
-    assert (folder / "broken-out.failed.ipynb").exists()  # the annotated notebook is kept
+    # refused before its notebook started (the leak check reads the extract first): nothing half-made
+    assert not (folder / "broken-out").exists() and not (folder / "broken-out.failed.ipynb").exists()
 
 
 def test_per_district_briefings_show_only_their_district(batch_run):

@@ -246,3 +246,66 @@ def test_a_kernel_that_dies_mid_run_is_a_clear_error_and_publishes_nothing(tmp_p
         assess(ASB, tmp_path / "out", progress=False, notebook=dying)
     assert "\n" not in str(caught.value)
     assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")] == ["dying.ipynb"]
+
+
+def test_a_rerun_replaces_only_what_riskkit_wrote(tmp_path):
+    out = tmp_path / "out"
+    assert _assess(ASB, out).returncode == 0
+    listed = (out / ".riskkit-output").read_text().splitlines()
+    assert "briefing.html" in listed and "restricted/contact_list.csv" in listed
+    (out / "my notes.docx").write_text("a user's own file")
+    again = _assess(ASB, out)
+    assert again.returncode == 2 and "holds 1 file(s) or folder(s) riskkit did not write" in again.stderr
+    assert (out / "my notes.docx").read_text() == "a user's own file"
+    (out / "my notes.docx").unlink()
+    nested = _assess(ASB, out / "restricted" / "second")  # would vanish when out is re-run
+    assert nested.returncode == 2 and "is inside the riskkit output folder" in nested.stderr
+    assert not (out / "restricted" / "second").exists()
+    (out / "restricted" / "extra.csv").write_text("someone's list")
+    assert "riskkit did not write" in _assess(ASB, out).stderr
+    assert (out / "restricted" / "extra.csv").exists()
+
+
+def test_output_folder_rules(tmp_path):
+    from riskkit.errors import OutputError
+    from riskkit.outfolder import check, make_private_dirs, write_marker
+
+    out = tmp_path / "out"
+    (out / "restricted").mkdir(parents=True)
+    (out / "briefing.html").write_text("x")
+    (out / "restricted" / "people.csv").write_text("x")
+    write_marker(out)
+    check(out)  # only riskkit's files: may be replaced
+    (out / ".riskkit-output").write_text("riskkit output folder: replaced whole by the next run\n")
+    check(out)  # a marker from an older riskkit: its known file names only
+    (out / "thesis.docx").write_text("x")
+    with pytest.raises(OutputError, match="did not write"):
+        check(out)
+    parent = tmp_path / "districts"
+    (parent / ".analysis").mkdir(parents=True)
+    (parent / ".analysis" / "people.parquet").write_text("x")
+    (parent / "dacorum").mkdir()
+    (parent / ".dacorum.lock").write_text("")
+    write_marker(parent, ["dacorum"])
+    check(parent)
+    check(parent / "dacorum")  # a listed district folder is not "inside another output"
+    with pytest.raises(OutputError, match="inside the riskkit output folder"):
+        check(parent / "elsewhere")
+    import stat
+
+    deep = make_private_dirs(tmp_path / "a" / "b" / "c")
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o700 for p in (tmp_path / "a", tmp_path / "a" / "b", deep))
+
+
+def test_batch_applies_the_out_rule_to_its_per_district_folder(tmp_path):
+    from riskkit.batch import run_batch
+
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    (documents / "thesis.docx").write_text("years of work")
+    manifest = tmp_path / "m.yml"
+    manifest.write_text(f"runs:\n  - incident: {ASB}\n    out: documents\n    per_district: true\n    now: '{NOW}'\n"
+                        f"index: {tmp_path}/index.html\n")
+    results, _ = run_batch(manifest, workers=1, progress=False, log=lambda m: None, register=str(tmp_path / "r.sqlite"))
+    assert [r.status for r in results] == ["failed"] and "not a riskkit output folder" in results[0].reason
+    assert sorted(p.name for p in documents.iterdir()) == ["thesis.docx"]  # no .analysis/ written into it

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from riskkit import outfolder
 from riskkit.errors import RiskkitError
 from riskkit.hashing import code_version, input_hashes
 from riskkit.incident import load_incident
@@ -140,6 +141,9 @@ def expand(manifest: Manifest, force: bool = False, log: Callable[[str], None] =
                 continue
             artefact = out / ANALYSIS_SUBDIR
             stamp = artefact / "inputs.sha256"
+            # The per-district folder holds every record (.analysis/) and the districts' outputs:
+            # the same --out rule as a single briefing, so a folder of someone's documents is refused.
+            outfolder.check(Path(out).resolve(), f"runs[{i - 1}].out")
             if force or not stamp.exists() or stamp.read_text().strip() != digest:
                 from riskkit.analysis import analyse, save
 
@@ -155,6 +159,8 @@ def expand(manifest: Manifest, force: bool = False, log: Callable[[str], None] =
             from riskkit.districts import UNASSIGNED, name_of
 
             wanted = sorted((set(codes) | set(cases)) - {UNASSIGNED})
+            labels = {code: name_of(pd.Series([code])).iloc[0] for code in wanted}
+            outfolder.write_marker(out, [_slug(label) for label in labels.values()])
             for district_code in wanted:
                 label = name_of(pd.Series([district_code])).iloc[0]
                 jobs.append(Job(name=f"{inc.id}/{label}", out=str(out / _slug(label)), district=district_code,

@@ -27,28 +27,61 @@ def _fail(message: str, code: int = 2) -> None:
 
 def main() -> None:
     """Entry point that turns every failure into one line."""
+    import signal
+
+    from riskkit.errors import STOPPED_BY, Stopped, raise_stopped
+
+    for sig in (signal.SIGINT, signal.SIGTERM):  # both unwind through every finally (staging removed)
+        signal.signal(sig, raise_stopped)
     try:
         code = app(standalone_mode=False)  # click returns (not raises) the code of typer.Exit here
+        if STOPPED_BY:  # typer turned the interruption into a silent exit code 130: say what happened
+            _stopped(Stopped(STOPPED_BY[0]))
         sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as exc:
+        if STOPPED_BY:
+            _stopped(Stopped(STOPPED_BY[0]))
         sys.exit(exc.exit_code)
     except RiskkitError as exc:
         typer.echo(f"riskkit: error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        typer.echo("riskkit: interrupted; no output was published.", err=True)
-        sys.exit(130)
-    except Exception as exc:  # a bug: never print its text, it may quote data
-        if os.environ.get("RISKKIT_DEBUG") == "1":
-            raise
-        import click
+    except KeyboardInterrupt as exc:
+        _stopped(exc)
+    except OSError as exc:
+        from riskkit.errors import os_problem
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        typer.echo(f"riskkit: internal error ({type(exc).__name__}); re-run with RISKKIT_DEBUG=1 to see the "
-                   "traceback (it may contain personal data).", err=True)
-        sys.exit(1)
+        problem = os_problem(exc)
+        if problem is None or os.environ.get("RISKKIT_DEBUG") == "1":
+            _internal(exc)
+        typer.echo(f"riskkit: error: {problem}", err=True)
+        sys.exit(problem.exit_code)
+    except Exception as exc:  # a bug: never print its text, it may quote data
+        _internal(exc)
+
+
+def _internal(exc: Exception) -> None:
+    """A bug: never print its text, it may quote data."""
+    if os.environ.get("RISKKIT_DEBUG") == "1":
+        raise exc
+    import click
+
+    if isinstance(exc, click.ClickException):
+        exc.show()
+        sys.exit(exc.exit_code)
+    typer.echo(f"riskkit: internal error ({type(exc).__name__}); re-run with RISKKIT_DEBUG=1 to see the "
+               "traceback (it may contain personal data).", err=True)
+    sys.exit(1)
+
+
+def _stopped(exc: BaseException | None) -> None:
+    """One line for Ctrl-C or SIGTERM (exit 130 or 143), whichever layer caught it."""
+    import signal
+
+    from riskkit import stop_message
+
+    signum = int(getattr(exc, "signum", signal.SIGINT))
+    typer.echo(stop_message(signum), err=True)
+    sys.exit(128 + signum)
 
 
 @app.command()
@@ -73,6 +106,12 @@ def assess(
             when = datetime.fromisoformat(now)
         except ValueError:
             _fail("--now: not an ISO 8601 time; use e.g. 2026-10-10T09:00:00+01:00.")
+        if when is not None and when.tzinfo is None:
+            _fail("--now: needs a time zone, e.g. 2026-10-10T09:00:00+01:00 (checked before the notebook starts).")
+    try:
+        (out or Path(".")).resolve()
+    except RuntimeError:  # Python's "Symlink loop"
+        _fail(f"--out {out}: a symbolic link in the path loops back on itself; choose another folder.")
     # Mistakes in the arguments fail here, before the seconds it takes to import the notebook stack.
     inc = load_incident(incident)
     from riskkit.risk_model import check_incident, load_model

@@ -155,6 +155,13 @@ class ExtractFile(_Strict):
     # Headers deliberately not mapped, each with the reason (``riskkit inspect`` drafts them).
     unmapped: dict[str, str] = Field(default_factory=dict)
 
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, value: str | None) -> str | None:
+        if value is not None and len(value) != 1:
+            raise ValueError("a delimiter is one character, such as ',' ';' '|' or a tab; omit it to detect it")
+        return value
+
     @field_validator("columns")
     @classmethod
     def _canonical(cls, value: dict[str, str]) -> dict[str, str]:

@@ -29,8 +29,10 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\
 
 def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> Path:
     """Write ``data`` to ``path`` via a temporary file and ``os.replace``."""
+    from riskkit.outfolder import make_private_dirs
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(path.parent)  # a folder it creates may come to hold personal data: owner-only
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:

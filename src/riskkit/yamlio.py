@@ -40,6 +40,11 @@ def load_yaml(path: Path, error: type[RiskkitError] = RiskkitError) -> dict[str,
             raise error(f"{path}: uses {aliases} YAML aliases (limit {MAX_ALIASES}); write the "
                         "values out instead of repeating anchors.")
         data = yaml.safe_load(text)
+    except (ValueError, OverflowError):  # a timestamp that does not exist: 30 February, an offset of +25:00
+        raise error(f"{path}: holds a date or time that does not exist (such as 30 February, or a time zone "
+                    "offset beyond ±23:59); fix the timestamps.") from None
+    except RecursionError:
+        raise error(f"{path}: nested too deeply to be a configuration file; check that this is the right file.") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
