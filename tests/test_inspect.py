@@ -191,16 +191,17 @@ def test_inspect_reproduces_the_committed_sample_mappings(tmp_path, committed):
             (expected.postcode_lookup.postcode_column, expected.postcode_lookup.code_column)
 
 
-def test_the_drafted_staff_incident_assesses_to_the_same_counts(tmp_path, staff_analysis):
+@pytest.mark.parametrize("committed", [STAFF, ASB], ids=["staff_transfer", "asb_publication"])
+def test_the_filled_draft_assesses_to_the_same_counts(tmp_path, committed):
     from riskkit.analysis import analyse, summary
 
-    folder = STAFF.parent
-    reports, skipped = inspect_paths(sorted(folder.iterdir()))
+    reports, skipped = inspect_paths(sorted(committed.parent.iterdir()))
     draft = tmp_path / "incident.yml"
     draft.write_text(draft_incident(reports, draft, skipped))
-    mine = summary(analyse(_fill(draft, STAFF, tmp_path / "filled.yml"), now=staff_analysis.run_at))
-    theirs = summary(staff_analysis)
-    for key in ("rows_read", "rows_quarantined", "cases", "subject_records", "people", "risk_bands"):
+    theirs = analyse(committed)
+    mine = summary(analyse(_fill(draft, committed, tmp_path / "filled.yml"), now=theirs.run_at))
+    theirs = summary(theirs)
+    for key in ("rows_read", "rows_quarantined", "cases", "subject_records", "people", "districts", "risk_bands"):
         assert mine[key] == theirs[key], key
 
 

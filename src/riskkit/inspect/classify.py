@@ -45,6 +45,7 @@ class ColumnGuess:
     evidence: list[str] = field(default_factory=list)
     reason: str = ""  # why it is unmapped, or what to check
     profile: Profile = field(default_factory=Profile)
+    alternatives: list[tuple[float, str]] = field(default_factory=list)  # other canonical fields, best first
 
     @property
     def sure(self) -> bool:
@@ -160,7 +161,7 @@ def classify_column(header: str, values: list[str], position: int = 0,
         return ColumnGuess(header, position, None, name, conf, personal, [why, *evidence], _category_reason(name), p)
     guess = ColumnGuess(header, position, name, name, conf, personal, [why, *evidence], profile=p)
     guess.alternatives = sorted(((c, n) for n, (c, _) in options.items() if n != name and n in CANONICAL_FIELDS),
-                                reverse=True)  # type: ignore[attr-defined]
+                                reverse=True)
     if p.values == 0:
         guess.confidence = min(conf, 0.7)
         guess.reason = "the column is empty in this file"
@@ -212,7 +213,7 @@ def classify_table(headers: list[str], columns: list[list[str]],
             taken[g.field] = g
             continue
         winner = taken[g.field]
-        for conf, alt in getattr(g, "alternatives", []):
+        for conf, alt in g.alternatives:
             if alt not in taken and conf >= MAYBE:
                 g.evidence.append(f"{g.field} already taken by '{winner.header}'")
                 g.field = g.category = alt
