@@ -113,8 +113,10 @@ def _adjust(conf: float, fit: float | None) -> float:
 def _evidence(p: Profile) -> list[str]:
     out = []
     for name, share in sorted(p.share.items(), key=lambda kv: -kv[1]):
-        if name in {"number", "single_word_name", "multi_word_name", "name_like", "ons_code"} and share < 0.95:
+        if name in {"number", "single_word_name", "multi_word_name", "ons_code"} and share < 0.95:
             continue
+        if name in {"name_like", "has_digit"}:
+            continue  # helpers for other checks, not evidence a reader needs
         if name in {"band", "number", "payroll_id"} and len(p.share) > 1 and out:
             continue  # a side effect of a stronger pattern already shown
         if share >= 0.5 and name in LABELS:

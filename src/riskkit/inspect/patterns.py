@@ -59,10 +59,6 @@ class Profile:
     mean_words: float = 0.0
     max_repeat: int = 0  # how often the most frequent value occurs
 
-    def top(self) -> tuple[str, float] | None:
-        """The pattern most values match."""
-        return max(self.share.items(), key=lambda kv: kv[1]) if self.share else None
-
     @property
     def distinct_ratio(self) -> float:
         return self.distinct / self.values if self.values else 0.0
