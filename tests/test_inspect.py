@@ -257,3 +257,15 @@ def test_the_workbook_inventory_names_every_sheet_and_what_no_mapping_covers(tmp
     assert "sheet 'Lookups' (hidden): 1 row, 2 columns, not personal data; not used in this assessment." in text
     for secret in ("Quimby", "Zelda", "Payroll", "Comments", "AL1 4UD", "Disciplinary"):
         assert secret not in text
+
+
+def test_look_alike_values_are_not_taken_for_identifiers():
+    from riskkit.inspect.patterns import profile
+
+    assert profile(["12345678"] * 5).share.get("phone") is None  # an account number
+    assert profile(["012345678901"] * 5).share.get("phone") is None  # one digit too many
+    assert profile(["DA123456A", "QQ123456C"]).share.get("ni_number") is None  # prefixes HMRC never issues
+    assert profile(["AB 12 34 56 C"]).share["ni_number"] == 1.0
+    assert profile(["SW1A 1AA", "sg8 8tb"]).share["postcode"] == 1.0
+    assert profile(["SW1A 1AAA", "12345"]).share.get("postcode") is None
+    assert profile(["Ó Rúnaidhe", "Lemaître-Texier", "O'Rourke"]).share["name_like"] == 1.0
