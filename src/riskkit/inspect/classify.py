@@ -83,7 +83,7 @@ def _fit(name: str, p: Profile) -> float | None:
     if name in {"town", "district", "case_district"}:
         if s("has_digit", 0.0) > 0.2 or s("address", 0.0) > 0.5:
             return 0.0
-        wordy = p.mean_words <= 4 and (p.distinct_ratio < 0.6 or p.values < 20)
+        wordy = p.mean_words <= 4 and (p.distinct_ratio < 0.6 or p.values < 20 or s("name_like", 0.0) >= 0.8)
         return max(s("place", 0.0), 0.8 if wordy else 0.6)
     if name == "role":
         return s("case_role", 0.0)
@@ -192,6 +192,9 @@ def _unproposed(header: str, position: int, p: Profile, evidence: list[str]) -> 
                            "free text with no canonical field: read it, it may name people or hold allegations", p)
     if p.share.get("ons_code", 0.0) >= 0.9:
         return ColumnGuess(header, position, None, "area_code", 0.8, False, evidence, "not personal data (area codes)", p)
+    if p.share.get("number", 0.0) >= 0.9 and p.distinct <= 50:
+        return ColumnGuess(header, position, None, "code", 0.5, False, evidence,
+                           f"{p.distinct} distinct numbers with no header clue: codes, not personal data? check it", p)
     if p.share.get("flag", 0.0) >= 0.9:
         return ColumnGuess(header, position, None, "flag", 0.5, True, evidence,
                            f"a Y/N flag the header '{normalise(header)}' does not explain: check what it marks", p)

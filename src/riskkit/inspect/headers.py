@@ -67,7 +67,7 @@ RULES: list[tuple[str, str, float]] = [
     ("job_title", r"job|^post( title)?$|position|occupation|designation|"
                   r"^rank$|^title of post$|^(job |staff )?role( title)?$|^role$", 0.85),
     ("role", r"(subject|person|party|involvement|case|asb|"
-             r"capacity)\b.*\b(role|type|involvement|category)$|^involvement$|^party type$|^role in case$", 0.9),
+             r"capacity)\b.*\b(role|type|involvement|category)$|^involvement$|^party type$|^role in case$|^role$", 0.9),
     ("address", r"address|street|^house|^line 1$|^residence", 0.9),
     ("town", r"\btown\b|\bcity\b|locality|^area$|^village$|^place$|^post town$", 0.85),
     # data categories: personal data with no canonical field, and non-personal columns
