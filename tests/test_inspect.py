@@ -269,3 +269,10 @@ def test_look_alike_values_are_not_taken_for_identifiers():
     assert profile(["SW1A 1AA", "sg8 8tb"]).share["postcode"] == 1.0
     assert profile(["SW1A 1AAA", "12345"]).share.get("postcode") is None
     assert profile(["Ó Rúnaidhe", "Lemaître-Texier", "O'Rourke"]).share["name_like"] == 1.0
+
+
+def test_an_unexplained_flag_is_personal_and_small_codes_are_not():
+    flag = classify_column("HX", ["0", "1", "0", "0"] * 5)
+    assert flag.field is None and flag.category == "flag" and flag.personal and flag.reason
+    code = classify_column("Code", ["1", "2", "3", "4", "5", "6"])
+    assert code.field is None and code.category == "code" and not code.personal

@@ -192,12 +192,12 @@ def _unproposed(header: str, position: int, p: Profile, evidence: list[str]) -> 
                            "free text with no canonical field: read it, it may name people or hold allegations", p)
     if p.share.get("ons_code", 0.0) >= 0.9:
         return ColumnGuess(header, position, None, "area_code", 0.8, False, evidence, "not personal data (area codes)", p)
-    if p.share.get("number", 0.0) >= 0.9 and p.distinct <= 50:
-        return ColumnGuess(header, position, None, "code", 0.5, False, evidence,
-                           f"{p.distinct} distinct numbers with no header clue: codes, not personal data? check it", p)
     if p.share.get("flag", 0.0) >= 0.9:
         return ColumnGuess(header, position, None, "flag", 0.5, True, evidence,
                            f"a Y/N flag the header '{normalise(header)}' does not explain: check what it marks", p)
+    if p.share.get("number", 0.0) >= 0.9 and p.distinct <= 50:
+        return ColumnGuess(header, position, None, "code", 0.5, False, evidence,
+                           f"{p.distinct} distinct numbers with no header clue: codes, not personal data? check it", p)
     return ColumnGuess(header, position, None, "unknown", 0.3, True, evidence,
                        "nothing in the header or values identifies it: check it by hand", p)
 
