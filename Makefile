@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.riskkit-installed
+REPORTS ?= reports
 
 .DEFAULT_GOAL := help
 .PHONY: help install chromium postgres briefing test lint bench sample audit lock clean
@@ -30,8 +31,9 @@ postgres: ## Install Debian's PostgreSQL server (the register tests start a thro
 	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	else echo "PostgreSQL is missing: install Debian's 'postgresql' package"; exit 1; fi
 
-briefing: $(STAMP) ## Assess the sample ASB incident into reports/asb_publication/
-	$(BIN)/riskkit assess data/sample/asb_publication/incident.yml --out reports/asb_publication
+briefing: $(STAMP) ## Assess the sample ASB incident into reports/asb_publication/ (register: reports/register.sqlite)
+	$(BIN)/riskkit assess data/sample/asb_publication/incident.yml --out $(REPORTS)/asb_publication \
+		--register $(REPORTS)/register.sqlite
 
 test: install ## Run the whole test suite (unit, notebooks with nbval, end to end, browser)
 	$(BIN)/pytest

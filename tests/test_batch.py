@@ -45,8 +45,8 @@ runs:
 def batch_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("batch")
     manifest = _manifest(folder)
-    proc = subprocess.run([RISKKIT, "batch", str(manifest), "--workers", "2", "--quiet"], capture_output=True,
-                          text=True, timeout=900)
+    proc = subprocess.run([RISKKIT, "batch", str(manifest), "--workers", "2", "--quiet", "--register",
+                           str(folder / "register.sqlite")], capture_output=True, text=True, timeout=900)
     return folder, manifest, proc
 
 
@@ -76,6 +76,23 @@ def test_per_district_briefings_show_only_their_district(batch_run):
     rows = list(openpyxl.load_workbook(contacts).active.iter_rows(min_row=2, values_only=True))
     assert rows and all(r[10] == "Dacorum" for r in rows)  # the district column
     assert scan_folder(folder / "asb-districts" / "dacorum", ASB) == []
+
+
+def test_every_rendered_briefing_is_recorded_and_shows_a_head_of_the_register(batch_run):
+    import re
+
+    from riskkit.register import Register
+
+    folder, _, _ = batch_run
+    reg = Register(folder / "register.sqlite")
+    events = reg.events()
+    assert reg.verify() == (11, None) and {e.kind for e in events} == {"assessment"}
+    scopes = sorted((e.payload["scope"] or {}).get("district", "") for e in events)
+    assert scopes.count("") == 1 and "Dacorum" in scopes  # the staff incident, and ten districts
+    hashes = [e.hash for e in events]
+    for briefing in folder.rglob("briefing.html"):
+        shown = re.search(r"head \(SHA-256\)[^<]*<code>([0-9a-f]{64})</code>", briefing.read_text()).group(1)
+        assert shown in hashes, briefing  # the state after its own event, never the genesis hash
 
 
 def test_index_lists_every_briefing_without_personal_data(batch_run):

@@ -44,7 +44,8 @@ def test_asb_summary(runs):
     assert next(d for d in s["districts"] if d["district"] == "Dacorum")["cases"] == 9
     assert s["rows_read"] == s["rows_analysed"] + s["rows_quarantined"] == 142
     assert s["regulator"]["notify"] and s["regulator"]["hours_left"] == pytest.approx(49.5)
-    assert s["model_version"] == "riskkit-default-1.0.0" and s["communicate"] > 0
+    assert s["model_version"] == "riskkit-default-2.0.0"
+    assert s["communicate"]["required"] + s["communicate"]["recommended"] == s["people"]
     assert "61 cases" in proc.stdout and "49 hours 30 minutes left" in proc.stdout  # closing summary in the terminal
 
 
@@ -58,7 +59,8 @@ def test_staff_summary(runs):
 def test_briefing_html_reads_in_order_and_is_self_contained(runs):
     html = (runs["asb"][0] / "briefing.html").read_text()
     text = re.sub(r"<[^>]+>", " ", html)
-    assert re.search(r"of 130 people in 61 anti-social behaviour cases were published on a public web page for 5 days; "
+    assert re.search(r"of 130 people (\(between 1[23]\d and 1[34]\d\) )?in 61 anti-social behaviour cases were "
+                     r"published on a public web page for 5 days; "
                      r"9 anti-social behaviour cases relate to Dacorum", text)
     order = ["Decisions and deadline", "Key figures", "Where: cases and people per district", "Who: people by risk band",
              "Timeline", "Recommended actions", "Data quality and reconciliation", "Method notes"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -162,3 +164,127 @@ def test_chunked_features_equal_one_pass(asb_analysis, monkeypatch):
     monkeypatch.setattr(risk, "FEATURE_CHUNK", 7)
     chunked = risk.score(asb_analysis.records, asb_analysis.incident, asb_analysis.model)
     assert whole.sort_index().equals(chunked.sort_index())
+
+
+# --- issue 14: day-one facts, categories, identification, telling people, reasons ---------------
+
+from tests.calibration.build import write_case  # noqa: E402
+from tests.calibration.cases import Case, people  # noqa: E402
+
+
+def _case(tmp_path, rows, exposure=None, **kw):
+    exposure = exposure or {"channel": "public_web", "recipients": "public", "duration_hours": 24}
+    return analyse(write_case(Case("t", "test", "test", None, None, rows, exposure, **kw), tmp_path))
+
+
+def test_durations_in_words():
+    from riskkit.risk import exposure_words
+    assert [exposure_words(h) for h in (1, 2 + 1 / 3, 0.5, 36, 120, "ongoing")] == [
+        "1 hour", "2 hours 20 minutes", "30 minutes", "36 hours", "5 days", "ongoing"]
+
+
+def test_unknowns_are_scored_cautiously_and_said(tmp_path):
+    base = {"channel": "email", "recipients": "known", "duration_hours": 2}
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    known = _case(tmp_path / "a", people(2, "full_name", "email"), {**base, "evidence_of_access": "none"})
+    unknown = _case(tmp_path / "b", people(2, "full_name", "email"), {**base, "duration_hours": "unknown"})
+    assert unknown.incident_risk.likelihood == known.incident_risk.likelihood + 2
+    assert unknown.decisions.unknowns == ["access unknown: assumed possible (+1)",
+                                          "duration unknown: assumed longer than 3 days"]
+    assert known.decisions.unknowns == []
+
+
+def test_category_column_scores_what_it_exposes(tmp_path):
+    rows = [dict(r, Notes="x") for r in people(2, "full_name", "address")]
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    health = _case(tmp_path / "a", rows, categories={"Notes": "health"})
+    assert (health.people["dpc"] == 4).all() and "health data" in health.people["drivers"].iloc[0]
+    lowered = _case(tmp_path / "b", rows, categories={"Notes": {"category": "health", "adjust": -3,
+                                                                "reason": "a food intolerance"}})
+    assert (lowered.people["dpc"] == 1).all()
+
+
+def test_unknown_category_context_or_threat_is_one_line_before_reading(tmp_path):
+    from riskkit.errors import IncidentError
+    rows = [dict(r, Notes="x") for r in people(1, "full_name")]
+    for kw, words in (({"categories": {"Notes": "medical"}}, "categories['Notes'] is 'medical'"),
+                      ({"incident": {"data_context": ["nope"]}}, "data_context 'nope'"),
+                      ({"incident": {"threat_context": ["nope"]}}, "threat_context 'nope'")):
+        folder = tmp_path / words[:4]
+        folder.mkdir()
+        path = write_case(Case("t", "t", "t", None, None, rows, {"channel": "email", "recipients": "known"}, **kw),
+                          folder)
+        (folder / "extract.csv").unlink()  # the check comes before any extract is read
+        with pytest.raises(IncidentError, match=words.replace("[", r"\[")) as err:
+            analyse(path)
+        assert "\n" not in str(err.value)
+
+
+def test_adjustment_without_reason_is_refused(tmp_path):
+    from riskkit.errors import IncidentError
+    rows = [dict(r, Notes="x") for r in people(1, "full_name")]
+    path = write_case(Case("t", "t", "t", None, None, rows, {"channel": "email", "recipients": "known"},
+                           categories={"Notes": {"category": "health", "adjust": -2}}), tmp_path)
+    with pytest.raises(IncidentError, match="every adjustment needs a written reason"):
+        analyse(path)
+
+
+def test_name_with_role_or_workplace_identifies_fully(tmp_path):
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    alone = _case(tmp_path / "a", people(2, "full_name"))
+    with_role = _case(tmp_path / "b", people(2, "full_name", "job_title"))
+    assert (alone.people["ei"] == 0.5).all() and (with_role.people["ei"] == 1.0).all()
+
+
+def test_scoring_without_a_name_uses_the_other_identifiers(asb_analysis):
+    """A name-less extract (accepted once intake relaxes the validator) still scores: email alone is reachable."""
+    from riskkit.risk import score
+    recs = asb_analysis.records.copy()
+    recs["full_name"] = pd.NA
+    recs["address"] = pd.NA
+    recs[["lat", "lon", "easting"]] = np.nan
+    recs[["postcode", "phone"]] = pd.NA
+    recs["date_of_birth"] = pd.NaT
+    recs["email"] = "someone@example.org"
+    out = score(recs, asb_analysis.incident, asb_analysis.model)
+    assert (out["ei"] == 0.5).all()
+
+
+def test_encrypted_copy_needs_no_one_told(tmp_path):
+    exposure = {"channel": "stolen_device", "recipients": "unknown", "malicious": True,
+                "encrypted": {"state_of_the_art": True, "key_compromised": False}}
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    rows = [dict(r, Notes="x") for r in people(3, "full_name", "address")]
+    safe = _case(tmp_path / "a", rows, exposure, categories={"Notes": "health"})
+    broken = _case(tmp_path / "b", rows, {**exposure, "encrypted": {"state_of_the_art": True, "key_compromised": True}},
+                   categories={"Notes": "health"})
+    assert (safe.people["ei"] == 0.25).all() and safe.decisions.required == 0
+    assert broken.decisions.required == 3 and broken.decisions.notify
+
+
+def test_tell_required_recommended_not_needed_with_reasons(asb_analysis, staff_analysis):
+    asb = asb_analysis.people
+    required = asb[asb["tell"] == "required"]
+    assert (required["band_rank"] >= BANDS.index("High")).all()
+    assert required["tell_reason"].astype(str).str.startswith("high risk to this person").all()
+    staff = staff_analysis.people
+    assert (staff["tell"] == "recommended").all() and staff["tell_reason"].astype(str).str.contains("employees").all()
+    s = summary(staff_analysis)
+    assert s["communicate"] == {"required": 0, "recommended": 1020, "channels": {"letter": 1020},
+                                "reason": staff_analysis.decisions.communicate_reason}
+
+
+def test_reasons_name_the_deciding_group(staff_analysis):
+    reason = staff_analysis.decisions.reason
+    assert "3 people at Medium (covert or sensitive role)" in reason and "highest individual risk" not in reason
+
+
+def test_register_deadline_reads_the_model_and_old_registers_keep_72_hours():
+    from riskkit.register import Event, state
+    aware = datetime(2026, 10, 9, 10, 30, tzinfo=UTC)
+
+    def event(payload):
+        return Event(seq=1, incident_id="i", kind="assessment", payload={"became_aware": aware.isoformat(), **payload},
+                     actor="a", recorded_at="", prev_hash="", hash="")
+    assert state([event({})]).deadline == aware + timedelta(hours=72)
+    assert state([event({"deadline_hours": 96})]).deadline == aware + timedelta(hours=96)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from riskkit import __version__, counts, districts, geography, people, risk
-from riskkit.decisions import Decisions, channels, decide
+from riskkit.decisions import Decisions, decide, notify_needed, tell
 from riskkit.incident import Incident, load_incident
 from riskkit.ingest import Ingested, ingest
 from riskkit.outputs import write_json
@@ -40,6 +40,8 @@ class Analysis:
     findings: list[dict] = field(default_factory=list)
     scope: str | None = None  # district code when this is one district's view
     whole: Analysis | None = None  # the whole incident, for context, when scoped
+    links: pd.DataFrame | None = None  # each merged record pair, its probability and evidence (restricted)
+    incident_risk: risk.IncidentRisk | None = None  # CB, likelihood and unknowns: computed once
 
     @property
     def cases(self) -> int:
@@ -70,6 +72,7 @@ def analyse(incident: str | Path | Incident, model: str | Path | None = None,
     files larger than ``partition_bytes`` are read partition by partition."""
     inc = incident if isinstance(incident, Incident) else load_incident(incident)
     mdl = risk.load_model(_model_path(inc, model))
+    risk.check_incident(inc, mdl)  # unknown contexts or categories: one line, before reading data
     data = ingest(inc, partition_bytes)
     records = data.records  # extended in place: a second copy of ten million records would not fit
     geo = _geography(inc, boundaries)
@@ -82,15 +85,27 @@ def analyse(incident: str | Path | Incident, model: str | Path | None = None,
     records["assign_method"] = assignment.method.astype("category")
     case_district, case_rule = geography.case_districts(records, records["district_code"])
 
-    records["person_id"] = people.resolve(records)
+    resolution = people.link(records)
+    records["person_id"] = resolution.person_id
+    # The range of people: record codes when every plausible pair is merged, and when only
+    # near-certain ones are (counts.people_range reads them, so a district's view has its own).
+    records["person_fewest"] = resolution.fewest.astype(np.int32)
+    records["person_most"] = resolution.most.astype(np.int32)
+    links = people.links_table(resolution, records)
+    del resolution
     persons = people.person_table(records)
-    scored = risk.score(records, inc, mdl)
+    inc_risk = risk.incident_risk(inc, mdl)
+    scored = risk.score(records, inc, mdl, inc_risk)
     if not scored.index.equals(persons.index):
         raise AssertionError("scored people and resolved people differ")
     for column in scored.columns:  # column by column: no second copy of millions of people
         persons[column] = scored.pop(column).values
     del scored
-    persons["channel"] = channels(persons, mdl).astype("category")
+    doubt = data.rows_read > 0 and data.rows_quarantined / data.rows_read > mdl.policy.regulator.doubt_quarantine_share
+    told = tell(persons, inc, mdl, notify_needed(persons, mdl, inc_risk.likelihood) or doubt, inc_risk.unintelligible)
+    persons["tell"] = told["tell"]
+    persons["tell_reason"] = told["tell_reason"]
+    persons["channel"] = told["channel"].astype("category")
     persons["district"] = districts.name_of(persons["district_code"].astype("string")).replace(
         {"unassigned": "Unassigned"}).astype("category")
     # Highest band, then severity, then likelihood first; ties keep the order of the ids.
@@ -98,7 +113,8 @@ def analyse(incident: str | Path | Incident, model: str | Path | None = None,
                         -persons["band_rank"].to_numpy()))
     persons = persons.take(order)
     persons["priority"] = np.arange(1, len(persons) + 1)
-    return _assemble(inc, mdl, data, records, persons, case_district, case_rule, assignment, geo, now)
+    return replace(_assemble(inc, mdl, data, records, persons, case_district, case_rule, assignment, geo, now),
+                   links=links)
 
 
 def _assemble(inc: Incident, mdl: risk.RiskModel, data: Ingested, records: pd.DataFrame, persons: pd.DataFrame,
@@ -107,7 +123,8 @@ def _assemble(inc: Incident, mdl: risk.RiskModel, data: Ingested, records: pd.Da
     """The cheap, derived parts: counts, decisions and findings (also used when loading)."""
     table = counts.per_district(records, persons, case_district)
     run_at = now or datetime.now(UTC)
-    decisions = decide(persons, inc, mdl, data.rows_read, data.rows_quarantined, run_at)
+    inc_risk = risk.incident_risk(inc, mdl)
+    decisions = decide(persons, inc, mdl, data.rows_read, data.rows_quarantined, run_at, inc_risk)
     findings = list(data.findings)
     if assignment.summary["unknown_district_names"]:
         findings.append({"check": "district name not recognised", "count": assignment.summary["unknown_district_names"]})
@@ -115,7 +132,7 @@ def _assemble(inc: Incident, mdl: risk.RiskModel, data: Ingested, records: pd.Da
         findings.append({"check": "district methods disagree (higher precedence kept)",
                          "count": assignment.summary["conflicts"]})
     return Analysis(inc, mdl, data, records, persons, case_district, case_rule, table, assignment, geo,
-                    decisions, run_at, findings)
+                    decisions, run_at, findings, incident_risk=inc_risk)
 
 
 def _counts(row: pd.Series) -> dict:
@@ -135,6 +152,7 @@ def summary(a: Analysis) -> dict:
         else:
             entries.append({"lad_code": row["lad_code"], "district": row["district"], **_counts(row), "roles": roles})
     bands = a.people["band"].value_counts()
+    ranges = counts.people_range(a.records, a.people)
     d = a.decisions
     extra = {"scope": {"lad_code": a.scope, "district": a.scope_name}} if a.scope else {}
     return {**extra,
@@ -143,6 +161,7 @@ def summary(a: Analysis) -> dict:
         "run_at": a.run_at.isoformat(),
         "riskkit_version": __version__,
         "model_version": a.model.model_version,
+        "deadline_hours": a.model.policy.regulator.deadline_hours,
         "rows_read": a.ingested.rows_read,
         "rows_analysed": a.ingested.rows_analysed,
         "rows_quarantined": a.ingested.rows_quarantined,
@@ -150,15 +169,18 @@ def summary(a: Analysis) -> dict:
         "cases": a.cases,
         "subject_records": len(a.records),
         "people": len(a.people),
-        "districts": entries,
+        "people_range": ranges["total"],
+        "districts": [{**e, "people_range": ranges["districts"].get(e["lad_code"], ranges["total"])} for e in entries],
         "unassigned": unassigned,
         "assignment": {**a.assignment.summary, "boundaries": a.geo.source, "schematic": a.geo.schematic,
                        "case_rules": {k: int(v) for k, v in a.case_rule.value_counts().items()}},
         "risk_bands": {b: int(bands.get(b, 0)) for b in risk.BANDS},
         "regulator": {"notify": d.notify, "law": d.law, "deadline": d.deadline.isoformat(),
-                      "hours_left": round(d.hours_left, 2), "reason": d.reason},
-        "communicate": d.communicate_count,
+                      "hours_left": round(d.hours_left, 2), "reason": d.reason, "regulator": d.regulator},
+        "communicate": {"required": d.required, "recommended": d.recommended, "channels": d.channels,
+                        "reason": d.communicate_reason},
         "communicate_channels": d.channels,
+        "unknowns": d.unknowns,
         "data_quality": a.findings,
     }
 
@@ -232,7 +254,9 @@ def scope(a: Analysis, district: str) -> Analysis:
     cases = a.case_district[a.case_district == code]
     chosen = persons["channel"]
     decisions = replace(a.decisions, communicate_count=int(chosen.notna().sum()),
-                        channels={k: int(v) for k, v in chosen.value_counts().items() if v})
+                        channels={k: int(v) for k, v in chosen.value_counts().items() if v},
+                        required=int((persons["tell"] == "required").sum()),
+                        recommended=int((persons["tell"] == "recommended").sum()))
     return replace(a, records=records, people=persons, case_district=cases,
                    case_rule=a.case_rule.reindex(cases.index), decisions=decisions, scope=code, whole=a)
 

@@ -66,6 +66,7 @@ class Job:
     formats: list[str] = field(default_factory=lambda: ["html"])
     now: str | None = None
     inputs_hash: str = ""
+    register: str = ""  # the breach register each rendered briefing's assessment event goes to
 
 
 @dataclass
@@ -126,6 +127,10 @@ def expand(manifest: Manifest, force: bool = False, log: Callable[[str], None] =
             inc = load_incident(spec.incident)
             name = spec.name or inc.id + (f"/{spec.district}" if spec.district else "")
             out = spec.out or REPORTS_DIR / inc.id
+            from riskkit.leakcheck import check_publishable
+
+            check_publishable(spec.incident, f"batch run '{name}'", {"out": str(Path(out).resolve()),
+                                                                     "name": spec.name, "district": spec.district})
             digest = inputs_hash(spec, code)
             common = {"incident": str(spec.incident), "model": str(spec.model) if spec.model else None,
                       "formats": spec.formats, "now": spec.now.isoformat() if spec.now else None}
@@ -195,6 +200,22 @@ class Workers:
             self._pool.shutdown()
 
 
+def _recorder(job: Job) -> Callable[[dict], dict] | None:
+    """Appends the job's assessment event to the register and returns the briefing's snapshot."""
+    if not job.register:
+        return None
+
+    def record(summary: dict) -> dict:
+        from riskkit.register import Register, assessment_payload
+
+        inc = load_incident(job.incident)
+        reg = Register(job.register)
+        reg.append(inc.id, "assessment", assessment_payload(summary, inc, Path(job.model) if job.model else None))
+        return reg.snapshot(inc.id)
+
+    return record
+
+
 def run_job(job: Job, force: bool = False) -> Result:
     """One briefing; never raises, so one failure cannot stop the batch."""
     from riskkit.run import assess
@@ -208,7 +229,7 @@ def run_job(job: Job, force: bool = False) -> Result:
         summary = assess(job.incident, out, model=job.model, formats=set(job.formats),
                          now=datetime.fromisoformat(job.now) if job.now else None, progress=False,
                          analysis_dir=Path(job.analysis_dir) if job.analysis_dir else None, district=job.district,
-                         inputs_hash=job.inputs_hash)
+                         inputs_hash=job.inputs_hash, record=_recorder(job))
         return Result(job.name, job.out, "ok", summary=summary, seconds=time.perf_counter() - start)
     except RiskkitError as exc:
         return Result(job.name, job.out, "failed", str(exc), seconds=time.perf_counter() - start)
@@ -310,13 +331,20 @@ def _now_text() -> str:
 
 def run_batch(manifest_path: str | Path, workers: int | None = None, force: bool = False,
               scheduler: str | None = None, progress: bool = True,
-              log: Callable[[str], None] = print, scheduler_timeout: float = SCHEDULER_TIMEOUT) -> tuple[list[Result], Path]:
-    """Expand, execute and index a batch; returns the results and the index path."""
+              log: Callable[[str], None] = print, scheduler_timeout: float = SCHEDULER_TIMEOUT,
+              register: str | None = None) -> tuple[list[Result], Path]:
+    """Expand, execute and index a batch; returns the results and the index path. Every
+    briefing rendered (not the unchanged ones) records its assessment in the register."""
+    from riskkit.register import Register
+
     manifest, _ = load_manifest(manifest_path)
+    url = Register(register).url  # opened and migrated once, here: a bad register fails before any work
     client = connect(scheduler, scheduler_timeout) if scheduler else None
     local = Workers(workers or os.cpu_count() or 1)
     try:
         jobs, failed = expand(manifest, force, log, before_analysis=local.warm if client is None else lambda: None)
+        for job in jobs:
+            job.register = url
         results = failed + execute(jobs, local, force, client, progress)
     finally:
         local.close()

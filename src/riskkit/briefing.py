@@ -18,9 +18,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from IPython.display import HTML  # noqa: E402
 
-from riskkit import districts  # noqa: E402
+from riskkit import counts, districts  # noqa: E402
 from riskkit.analysis import Analysis  # noqa: E402
-from riskkit.risk import BANDS, circumstance_phrase, circumstances, exposure_words, incident_likelihood  # noqa: E402
+from riskkit.risk import BANDS, circumstance_phrase, exposure_words, incident_risk  # noqa: E402
 
 BAND_COLOURS = {"Low": "#4c9a2a", "Medium": "#e0a800", "High": "#d9480f", "Very high": "#a51d2d"}
 _CHANNEL_WORDS = {"in_person": "in person", "phone": "by phone", "letter": "by letter"}
@@ -67,14 +67,24 @@ def _verb(a: Analysis) -> str:
     e = a.incident.exposure
     duration = exposure_words(e.duration_hours)
     return {
-        "public_web": f"were published on a public web page for {duration}",
+        "public_web": "were published on a public web page" + (f" for {duration}" if duration != "ongoing"
+                                                              else " and still are"),
         "email": f"were emailed to {e.recipients.replace('_', ' ')} recipients",
         "file_transfer": "were sent to a recipient " + ("under contract" if e.recipients == "trusted_contract"
                                                         else "who should not have had them"),
         "lost_device": "were on a device that was lost",
+        "stolen_device": "were on a device that was stolen",
+        "paper": "were in paper files that were lost or stolen",
+        "cyber_attack": "were reached in a cyber attack",
         "post": "were posted to the wrong recipients",
         "other": f"were disclosed ({e.recipients.replace('_', ' ')} recipients)",
     }[e.channel]
+
+
+def people_range_words(a: Analysis) -> str:
+    """' (between 128 and 131)' when doubtful matches leave the count of people uncertain, else ''."""
+    r = counts.people_range(a.records, a.people)["total"]
+    return f" (between {_n(r['min'])} and {_n(r['max'])})" if r["min"] != r["max"] else ""
 
 
 def headline_text(a: Analysis) -> str:
@@ -87,7 +97,7 @@ def headline_text(a: Analysis) -> str:
                 f"{whole_cases}{_n(len(whole.people))} {inc.subject_noun} in the whole breach: "
                 f"{exposed_phrase(whole).lower()} {_verb(whole)}.")
     people, cases = len(a.people), a.cases
-    text = f"{exposed_phrase(a)} of {_n(people)} {inc.subject_noun}"
+    text = f"{exposed_phrase(a)} of {_n(people)} {inc.subject_noun}{people_range_words(a)}"
     if cases != len(a.records):
         text += f" in {_n(cases)} {inc.case_noun}"
     text += f" {_verb(a)}"
@@ -117,13 +127,18 @@ def decisions(a: Analysis) -> HTML:
     status = "rk-overdue" if d.hours_left < 0 else "rk-due"
     reg = ("<strong>Notify the regulator</strong>" if d.notify else "<strong>Record only: notification not proposed</strong>")
     channel_text = ", ".join(f"{_n(v)} {_CHANNEL_WORDS.get(k, k)}" for k, v in sorted(d.channels.items(), key=lambda kv: -kv[1]))
-    people = (f"<strong>Contact {_n(d.communicate_count)} {escape(a.incident.subject_noun)}</strong> ({escape(channel_text)})"
-              if d.communicate_count else "<strong>No one proposed for individual contact</strong>")
+    noun = escape(a.incident.subject_noun)
+    if d.communicate_count:
+        people = (f"<strong>Tell {_n(d.communicate_count)} {noun}</strong> ({_n(d.required)} required, "
+                  f"{_n(d.recommended)} recommended; {escape(channel_text)})")
+    else:
+        people = f"<strong>No {noun} proposed for individual contact</strong>"
     body = (f'<ul class="rk-decisions"><li>{reg} ({escape(d.law)}) by <span class="{status}">{escape(stamp)}</span>: '
             f"{escape(d.deadline_words)} at the time of this run ({escape(a.run_at.strftime('%d %b %Y %H:%M %Z'))}). "
             f"Reason: {escape(d.reason)}.</li>"
-            f"<li>{people} under {escape(d.communicate_law)}: everyone at {escape(a.model.policy.communicate['min_band'])} "
-            "risk or above.</li>")
+            f"<li>{people} under {escape(d.communicate_law)}: {escape(d.communicate_reason or '')}.</li>")
+    if d.unknowns:
+        body += f"<li>Not yet known, scored cautiously: {escape('; '.join(d.unknowns))}.</li>"
     if d.restriction_prompt:
         body += f"<li>{escape(d.restriction_prompt)}</li>"
     body += f'</ul><p class="rk-note">{escape(d.policy_label)} These are the model\'s proposals; people decide.</p>'
@@ -217,7 +232,8 @@ def bands_section(a: Analysis) -> HTML:
 def timeline(a: Analysis) -> HTML:
     t = a.incident.timestamps
     rows = [("Occurred", t.occurred), ("Became aware", t.became_aware), ("Contained", t.contained),
-            ("Regulator deadline (72 hours, continuous)", a.decisions.deadline), ("This assessment", a.run_at)]
+            (f"Regulator deadline ({a.model.policy.regulator.deadline_hours:g} hours, continuous)", a.decisions.deadline),
+            ("This assessment", a.run_at)]
     frame = pd.DataFrame([(k, v.strftime("%a %d %b %Y %H:%M %Z") if v else "not recorded") for k, v in rows],
                          columns=["Event", "When"])
     return _section("Timeline", _table(frame))
@@ -227,7 +243,7 @@ def actions(a: Analysis) -> HTML:
     d, inc = a.decisions, a.incident
     items = []
     if d.notify:
-        items.append(f"Report to the ICO under {d.law} by {d.deadline.strftime('%d %b %Y %H:%M %Z')}; if details are "
+        items.append(f"Report to the {d.regulator} under {d.law} by {d.deadline.strftime('%d %b %Y %H:%M %Z')}; if details are "
                      "still incomplete, report in phases.")
     else:
         items.append("Record the breach and the reasons for not notifying in the breach log (Art. 33(5) / s.67(6)).")
@@ -268,8 +284,8 @@ def data_quality(a: Analysis) -> HTML:
 
 def method_notes(a: Analysis) -> HTML:
     m = a.model
-    cb, cb_parts = circumstances(a.incident, m)
-    lk, lk_parts = incident_likelihood(a.incident, m)
+    r = a.incident_risk or incident_risk(a.incident, m)  # computed once, on the analysis
+    cb, cb_parts, lk, lk_parts = r.cb, r.cb_why, r.likelihood, r.likelihood_why
     body = (f"<p>Model <strong>{escape(m.model_version)}</strong>. Severity per person SE = DPC × EI + CB (ENISA 2013), "
             f"range 0.25 to 6; bands Low &lt; {m.severity_bands['medium']:g} ≤ Medium &lt; {m.severity_bands['high']:g} ≤ "
             f"High &lt; {m.severity_bands['very_high']:g} ≤ Very high, then combined with likelihood on the ICO's "
@@ -285,27 +301,39 @@ def method_notes(a: Analysis) -> HTML:
     return _section("Method notes", body)
 
 
-def register_section(a: Analysis, register: str | None) -> HTML:
-    """Proposed against decided, by whom and when, from the breach register, with its head hash."""
-    if not register:
+def register_section(a: Analysis, snapshot: str | None) -> HTML:
+    """Proposed against decided, by whom and when, with the register's head hash, from the
+    snapshot file riskkit wrote after recording this run's event (the kernel never opens the
+    register itself, so the head shown is the head ``riskkit register verify`` prints)."""
+    if not snapshot:
         return HTML("")
-    from riskkit.register import Register, state
+    import json
+    from pathlib import Path
 
-    reg = Register(register)
-    s = state(reg.events(a.incident.id))
+    from riskkit.errors import ParameterError
+
+    try:
+        s = json.loads(Path(snapshot).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise ParameterError(f"parameter 'register': {snapshot} is not a register snapshot written by riskkit; "
+                             "leave it empty for no decisions section.") from None
     d = a.decisions
-    rows = [("Regulator", "notify" if d.notify else "record only",
-             s.regulator.payload["decision"] if s.regulator else "not yet decided",
-             s.regulator.actor if s.regulator else "", s.regulator.recorded_at[:16] if s.regulator else ""),
-            ("People", f"contact {d.communicate_count:,}", s.people.payload["decision"] if s.people else "not yet decided",
-             s.people.actor if s.people else "", s.people.recorded_at[:16] if s.people else "")]
-    if s.first_filing:
-        p = s.first_filing.payload
+
+    def decided(key: str) -> tuple[str, str, str]:
+        e = s.get(key)
+        return (e["payload"]["decision"], e["actor"], e["recorded_at"][:16]) if e else ("not yet decided", "", "")
+
+    rows = [("Regulator", "notify" if d.notify else "record only", *decided("regulator")),
+            ("People", f"contact {d.communicate_count:,}", *decided("people"))]
+    if s.get("first_filing"):
+        f = s["first_filing"]
+        p = f["payload"]
         rows.append(("Filed with the regulator", "", f"{p['reference']} at {p['filed_at'][:16]}" +
-                     (f" ({p['hours_late']:g} hours late)" if p.get("late") else " (within 72 hours)"),
-                     s.first_filing.actor, s.first_filing.recorded_at[:16]))
+                     (f" ({p['hours_late']:g} hours late)" if p.get("late") else " (on time)"),
+                     f["actor"], f["recorded_at"][:16]))
     frame = pd.DataFrame(rows, columns=["Decision", "Proposed by the model", "Decided", "By", "When (UTC)"])
-    body = (_table(frame) + f"<p class=\"rk-note\">Breach register head (SHA-256): <code>{escape(reg.head())}</code>; "
-            f"{s.assessments} assessment(s) recorded for this incident. Keep a copy of this hash elsewhere: "
-            "<code>riskkit register verify</code> checks the chain.</p>")
+    body = (_table(frame) + f"<p class=\"rk-note\">Breach register head (SHA-256) after this assessment was recorded: "
+            f"<code>{escape(s['head'])}</code>; {s['assessments']} assessment(s) recorded for this incident, "
+            f"{s['events']} event(s) in the register. Keep a copy of this hash elsewhere: "
+            "<code>riskkit register verify --expect-head HASH</code> checks that it is still in the chain.</p>")
     return _section("Decisions recorded", body)

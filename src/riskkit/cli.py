@@ -75,18 +75,29 @@ def assess(
             _fail("--now: not an ISO 8601 time; use e.g. 2026-10-10T09:00:00+01:00.")
     # Mistakes in the arguments fail here, before the seconds it takes to import the notebook stack.
     inc = load_incident(incident)
+    from riskkit.risk_model import check_incident, load_model
+
+    check_incident(inc, load_model(model or (inc.resolve(inc.model) if inc.model else None)))
     out_dir = out or REPORTS_DIR / inc.id
     formats = check_formats({f.strip().lower() for f in format.split(",") if f.strip()})
+    from riskkit.leakcheck import check_publishable
+
+    check_publishable(incident, "assess", {"--out": str(Path(out_dir).resolve()), "--analyst": analyst})
     from riskkit.decisions import time_left_words
     from riskkit.outputs import XLSX_MAX_ROWS
     from riskkit.register import Register, assessment_payload, resolve_url
     from riskkit.run import assess as run_assess
 
-    url = resolve_url(register)
-    reg = Register(url)  # opened (and migrated) before the run: a bad URL fails fast
-    passable = url if "@" not in url else ""  # never a password into papermill's parameters
-    s = run_assess(incident, out_dir, model=model, formats=formats, now=when, progress=not quiet, register=passable)
-    event = reg.append(inc.id, "assessment", assessment_payload(s, inc, model), analyst)
+    reg = Register(resolve_url(register))  # opened (and migrated) before the run: a bad URL fails fast
+    recorded: list = []
+
+    def record(summary: dict) -> dict:
+        """Append this run's event, then snapshot the register for the briefing."""
+        recorded.append(reg.append(inc.id, "assessment", assessment_payload(summary, inc, model), analyst))
+        return reg.snapshot(inc.id)
+
+    s = run_assess(incident, out_dir, model=model, formats=formats, now=when, progress=not quiet, record=record)
+    event = recorded[0]
     reg = s["regulator"]
     typer.echo(f"Briefing: {out_dir / 'briefing.html'}")
     typer.echo(f"  {s['cases']:,} cases, {s['subject_records']:,} subject records, {s['people']:,} people; "
@@ -95,9 +106,11 @@ def assess(
     verdict = "notify" if reg["notify"] else "record only (notification not proposed)"
     typer.echo(f"  regulator ({reg['law']}): {verdict}; deadline {reg['deadline']} "
                f"({time_left_words(reg['hours_left'])})")
-    typer.echo(f"  people to contact: {s['communicate']:,}; restricted outputs in {out_dir / 'restricted'}")
-    if s["communicate"] > XLSX_MAX_ROWS:
-        typer.echo(f"  the workbook lists the first {XLSX_MAX_ROWS:,} of {s['communicate']:,} by priority; "
+    told = s["communicate"]["required"] + s["communicate"]["recommended"]
+    typer.echo(f"  people to tell: {s['communicate']['required']:,} required, {s['communicate']['recommended']:,} "
+               f"recommended; restricted outputs in {out_dir / 'restricted'}")
+    if told > XLSX_MAX_ROWS:
+        typer.echo(f"  the workbook lists the first {XLSX_MAX_ROWS:,} of {told:,} by priority; "
                    "everyone is in contact_list.csv (RISKKIT_XLSX_MAX_ROWS sets the limit)")
     typer.echo(f"  breach register: event {event.seq} recorded; head {event.hash}")
 
@@ -195,12 +208,15 @@ def batch(
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.")] = None,
     scheduler_timeout: Annotated[float, typer.Option(help="Seconds to wait for the scheduler.")] = 20.0,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    register: Annotated[str | None, typer.Option(help="Breach register for the briefings' assessment events "
+                                                      "(default: $RISKKIT_REGISTER, else ~/.local/share/riskkit).")] = None,
 ) -> None:
     """Render many briefings: one per incident, or one per district of an incident."""
     from riskkit.batch import run_batch
 
     results, index = run_batch(manifest, workers, force, scheduler, progress=not quiet,
-                               log=lambda m: typer.echo(m, err=True), scheduler_timeout=scheduler_timeout)
+                               log=lambda m: typer.echo(m, err=True), scheduler_timeout=scheduler_timeout,
+                               register=register)
     failed = [r for r in results if r.status == "failed"]
     counts = {s: sum(r.status == s for r in results) for s in ("ok", "unchanged", "failed")}
     typer.echo(f"{len(results)} briefings: {counts['ok']} rendered, {counts['unchanged']} unchanged, "
@@ -245,21 +261,22 @@ def decide(
     register: RegisterOpt = None,
 ) -> None:
     """Record people's decisions about an incident in the breach register."""
+    from riskkit.errors import ExtractError
     from riskkit.incident import load_incident
-    from riskkit.leakcheck import identifiers, scan_text
+    from riskkit.leakcheck import identifiers, refuse_identifiers
     from riskkit.register import Register, decision_payloads, record_decisions
 
     inc = load_incident(incident)
     events = decision_payloads(regulator, people, exemption, restriction, reason, _parse_time(filed_at, "--filed-at"),
                                reference, advice, dpo_view, _parse_time(became_aware, "--became-aware"), justification, close)
-    text = " ".join(str(v) for _, p in events for v in p.values())
     try:
-        leaks = scan_text(text, identifiers(incident))
-    except RiskkitError:
-        leaks = []  # the extract is not readable here; the check is a courtesy, not a gate
-    if leaks:
-        _fail(f"the decision text contains personal data from the extract ({', '.join(leaks)}); the register must "
-              "hold none: refer to people by pseudonymous id.")
+        found = identifiers(incident)
+    except ExtractError:
+        found = None  # the extract is gone (deleted under retention, say): nothing to compare with
+    if found is not None:  # what the register keeps for ever, and what the briefing shows
+        refuse_identifiers({"--reason": reason or "", "--by": by or "", "--advice": advice or "",
+                            "--dpo-view": dpo_view or "", "--justification": justification or "",
+                            "--reference": reference or ""}, found, "decide")
     for e in record_decisions(Register(register), inc.id, events, by):
         typer.echo(f"recorded event {e.seq}: {e.kind} for {inc.id} by {e.actor}")
 
@@ -294,16 +311,22 @@ def register_show(incident_id: Annotated[str, typer.Argument(help="Incident id."
         typer.echo(f"{e.seq}\t{e.recorded_at}\t{e.kind}\t{e.actor}\t{_json.dumps(e.payload, ensure_ascii=False)}")
 
 
+ExpectHeadOpt = Annotated[str | None, typer.Option(help="A head hash you kept elsewhere (a briefing's, an earlier "
+                                                         "verify's): it must still be an event of the chain.")]
+
+
 @register_app.command("verify")
-def register_verify(register: RegisterOpt = None) -> None:
-    """Check the hash chain; name the first broken link."""
+def register_verify(register: RegisterOpt = None, expect_head: ExpectHeadOpt = None) -> None:
+    """Check the hash chain and the head log; name the first broken link."""
     from riskkit.register import Register
 
     reg = Register(register)
     n, broken = reg.verify()
     if broken:
         _fail(f"the register's chain is broken: {broken} (of {n} events).", 1)
-    typer.echo(f"chain intact: {n} events; head {reg.head()}")
+    if expect_head and expect_head.strip().lower() not in {e.hash for e in reg.events()}:
+        _fail("the head hash you kept is not an event of this register: events were rewritten or removed since.", 1)
+    typer.echo(f"chain intact: {n} events; head {reg.head()}; head log {reg.head_log}")
 
 
 @register_app.command("export")
@@ -338,9 +361,11 @@ def ico_form(
     from riskkit import ico
     from riskkit.analysis import analyse
     from riskkit.incident import load_incident
+    from riskkit.leakcheck import check_publishable
     from riskkit.register import Register, state
 
     inc = load_incident(incident)
+    check_publishable(incident, "ico-form", {"--out": str(out.resolve())})
     a = analyse(inc, model=model)
     md, js = ico.write(a, out, state(Register(register).events(inc.id)))
     typer.echo(f"wrote {md} and {js}")

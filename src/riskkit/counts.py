@@ -7,6 +7,7 @@ checked every run: a briefing whose table does not add up should never be render
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from riskkit import districts
@@ -45,3 +46,27 @@ def check(table: pd.DataFrame, records: pd.DataFrame, people: pd.DataFrame, case
                           ("people", len(people))):
         if int(table[column].sum()) != total:
             raise AssertionError(f"district {column} add up to {int(table[column].sum())}, total is {total}")
+
+
+def people_range(records: pd.DataFrame, people: pd.DataFrame) -> dict:
+    """How many people at least and at most: ``{"total": {"min", "max"}, "districts": {lad_code:
+    {"min", "max"}}}``. min counts the people when every plausible match is merged, max when
+    only near-certain ones are (record codes ``person_fewest`` and ``person_most``, from
+    people.link); a district counts the groups its best-estimate people's records fall into, so
+    its range always contains its count. Without those codes the range is the count itself."""
+    n = len(people)
+    if not {"person_fewest", "person_most"} <= set(records.columns):
+        return {"total": {"min": n, "max": n},
+                "districts": {k: {"min": int(v), "max": int(v)} for k, v in people["district_code"].value_counts().items()}}
+    home = people["district_code"].astype("string")
+    district = pd.Series(home.to_numpy(), index=people.index).reindex(records["person_id"]).to_numpy()
+    codes, names = pd.factorize(pd.Series(district, dtype="string"))
+    out: dict = {"total": {}, "districts": {str(k): {} for k in names}}
+    for key, column in (("min", "person_fewest"), ("max", "person_most")):
+        group = records[column].to_numpy(dtype=np.int64)
+        out["total"][key] = int(len(np.unique(group)))
+        pairs = np.unique(codes.astype(np.int64) * (int(group.max(initial=0)) + 1) + group)
+        per = np.bincount(pairs // (int(group.max(initial=0)) + 1), minlength=len(names))
+        for i, name in enumerate(names):
+            out["districts"][str(name)][key] = int(per[i])
+    return out

@@ -1,18 +1,23 @@
 """The model's proposals: tell the regulator? whom to contact, and how?
 
-These are proposals, labelled as policy: people decide. The 72-hour clock runs continuously
-from ``became_aware`` (no weekends or holidays), and is shown against the run's own clock.
+These are proposals, labelled as policy: people decide. The regulator's clock (72 hours in the
+default model's ``deadline_hours``) runs continuously from ``became_aware`` (no weekends or
+holidays), and is shown against the run's own clock. Telling people is proposed per person:
+required (high risk to that person), recommended (what controllers in the reference cases
+did), or not needed, each with its reason and channel.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
+from riskkit import labels
 from riskkit.incident import Incident, Regime
-from riskkit.risk import BANDS, RiskModel, incident_likelihood
+from riskkit.risk import BANDS, IncidentRisk, RiskModel, incident_risk
 
 LAW = {
     Regime.uk_gdpr: ("UK GDPR Art. 33", "UK GDPR Art. 34"),
@@ -28,10 +33,15 @@ class Decisions:
     deadline: datetime
     hours_left: float
     reason: str
-    communicate_count: int
+    communicate_count: int  # everyone on the contact list: required plus recommended
     channels: dict[str, int]
     restriction_prompt: str | None
     policy_label: str
+    required: int = 0
+    recommended: int = 0
+    communicate_reason: str = ""
+    regulator: str = "Information Commissioner's Office"
+    unknowns: list[str] = field(default_factory=list)
 
     @property
     def deadline_words(self) -> str:
@@ -43,6 +53,62 @@ def time_left_words(hours: float) -> str:
     minutes = int(abs(hours) * 60)
     text = f"{minutes // 60} hours {minutes % 60} minutes"
     return f"{text} left" if hours >= 0 else f"overdue by {text}"
+
+
+def deadline(incident: Incident, model: RiskModel) -> datetime:
+    """The one deadline rule: became_aware plus the model's deadline hours, running continuously."""
+    return incident.timestamps.became_aware + timedelta(hours=model.policy.regulator.deadline_hours)
+
+
+def notify_needed(people: pd.DataFrame, model: RiskModel, likelihood: int) -> bool:
+    """Art. 33 / s.67: notify unless everyone is at or below the policy's no-notify band."""
+    policy = model.policy.regulator
+    max_rank = int(people["band_rank"].max()) if len(people) else 0
+    return not (max_rank <= BANDS.index(policy.no_notify_max_band) and likelihood <= policy.no_notify_max_likelihood)
+
+
+def recommend_all_because(incident: Incident, model: RiskModel) -> str | None:
+    """Why everyone should be told although the law does not require it, or None."""
+    rule = model.policy.recommend_all
+    hits = [k.replace("_", " ") for k in incident.data_context if k in rule.data_context]
+    hits += [k.replace("_", " ") for k in incident.subject_categories if k in rule.subject_categories]
+    if rule.threat_context and incident.threat_context:
+        hits += [k.replace("_", " ") for k in incident.threat_context]
+    return f"{rule.reason}: {', '.join(hits)}" if hits else None
+
+
+def tell(people: pd.DataFrame, incident: Incident, model: RiskModel, notify: bool,
+         unintelligible: bool = False) -> pd.DataFrame:
+    """Per person: ``tell`` (required | recommended | not needed), ``tell_reason`` and ``channel``.
+
+    Required follows high risk to that person (Art. 34 / s.68), unless the data were
+    unintelligible (Art. 34(3)(a)); recommended covers the people whom controllers in the
+    reference cases told anyway."""
+    min_rank = BANDS.index(model.policy.communicate["min_band"])
+    high = (people["band_rank"] >= min_rank).to_numpy() & (not unintelligible)
+    because = recommend_all_because(incident, model) if notify else None
+    recommended = ~high & (because is not None)
+    tell_ = np.select([high, recommended], ["required", "recommended"], "not needed")
+    band = people["band"].astype(str)
+    required_why = ("high risk to this person: " + band + " (" + people["drivers"].astype(str).str.split("; ").str[0]
+                    + ")").to_numpy()
+    not_why = ("data unintelligible (state-of-the-art encryption, key safe): Art. 34(3)(a)" if unintelligible
+               else f"risk to this person below {model.policy.communicate['min_band']}")
+    reason = np.where(high, required_why, np.where(recommended, because or "", not_why))
+    out = pd.DataFrame({"tell": pd.Categorical(tell_, categories=TELL),
+                        "tell_reason": labels.categorical(*_codes(reason))}, index=people.index)
+    chosen = channels(people.assign(band_rank=np.where(high, people["band_rank"], -1)), model)
+    chosen = chosen.mask(chosen.isna() & recommended, model.policy.recommend_all.channel)
+    out["channel"] = chosen
+    return out
+
+
+TELL = ("required", "recommended", "not needed")
+
+
+def _codes(texts: np.ndarray) -> tuple[list[str], np.ndarray]:
+    codes, distinct = pd.factorize(pd.Series(texts, dtype=object))
+    return list(distinct), codes
 
 
 def channels(people: pd.DataFrame, model: RiskModel) -> pd.Series:
@@ -64,39 +130,63 @@ def channels(people: pd.DataFrame, model: RiskModel) -> pd.Series:
     return chosen
 
 
+def _top_group(people: pd.DataFrame, rank: int) -> str:
+    """Who decided it: how many people at the top band, and their strongest reason."""
+    top = people[people["band_rank"] == rank]
+    first = str(top["drivers"].iloc[0]).split("; ")[0] if len(top) else ""
+    return f"{len(top):,} {'person' if len(top) == 1 else 'people'} at {BANDS[rank]} ({first})"
+
+
 def decide(people: pd.DataFrame, incident: Incident, model: RiskModel, rows_read: int,
-           rows_quarantined: int, now: datetime | None = None) -> Decisions:
-    """Regulator and communication proposals with their reasons."""
+           rows_quarantined: int, now: datetime | None = None, risk: IncidentRisk | None = None) -> Decisions:
+    """Regulator and communication proposals with their reasons, each naming what decided it."""
     policy = model.policy.regulator
     now = now or datetime.now(UTC)
-    deadline = incident.timestamps.became_aware + timedelta(hours=policy.deadline_hours)
-    hours_left = (deadline - now).total_seconds() / 3600
+    due = deadline(incident, model)
+    hours_left = (due - now).total_seconds() / 3600
     law, communicate_law = LAW[incident.regime]
+    risk = risk or incident_risk(incident, model)
+    lk = risk.likelihood
+    lk_words = f"likelihood {model.likelihood.labels[lk - 1]} ({lk} of 5)"
 
     max_rank = int(people["band_rank"].max()) if len(people) else 0
-    lk, _ = incident_likelihood(incident, model)
     doubt = rows_read > 0 and rows_quarantined / rows_read > policy.doubt_quarantine_share
-    low = max_rank <= BANDS.index(policy.no_notify_max_band) and lk <= policy.no_notify_max_likelihood
-    if low and not doubt:
-        notify = False
+    notify = notify_needed(people, model, lk) or doubt
+    if not notify:
         reason = (f"unlikely to result in a risk: every person is at most {policy.no_notify_max_band} "
-                  f"and the likelihood is {model.likelihood.labels[lk - 1]}; record the breach and the "
-                  "reasons for not notifying")
+                  f"({lk_words}); record the breach and the reasons for not notifying")
     else:
-        notify = True
-        top = BANDS[max_rank]
-        parts = [f"highest individual risk {top}", f"likelihood {model.likelihood.labels[lk - 1]}"]
+        parts = []
+        if max_rank > BANDS.index(policy.no_notify_max_band):
+            parts.append(f"{_top_group(people, max_rank)}, above the policy's {policy.no_notify_max_band} "
+                         f"threshold for not notifying; {lk_words}")
         if doubt:
             parts.append(f"{rows_quarantined} of {rows_read} rows could not be analysed (if in doubt, notify)")
-        reason = "a risk to people cannot be ruled out: " + ", ".join(parts)
+        reason = "a risk to people cannot be ruled out: " + "; ".join(parts or [lk_words])
 
-    chosen = people["channel"] if "channel" in people else channels(people, model)
+    if "tell" in people:
+        told = people[["tell", "channel"]]
+    else:
+        told = tell(people, incident, model, notify, risk.unintelligible)
+    required = int((told["tell"] == "required").sum())
+    recommended = int((told["tell"] == "recommended").sum())
+    chosen = told["channel"]
     counts = chosen.value_counts()
+    if required:
+        why = (f"required for {required:,}: high risk to each, at {model.policy.communicate['min_band']} or above "
+               f"(highest: {_top_group(people, max_rank)})")
+    else:
+        why = f"no one is at {model.policy.communicate['min_band']} risk or above"
+        if risk.unintelligible:
+            why = "the data were unintelligible (Art. 34(3)(a))"
+    if recommended:
+        why += f"; recommended for {recommended:,}: {recommend_all_because(incident, model)}"
     prompt = None
     if incident.regime is Regime.dpa2018_part3:
         prompt = ("Consider DPA 2018 s.68(7) restrictions before telling people: never give one party "
                   "another party's details, and do not prejudice an inquiry or prosecution.")
-    return Decisions(notify=notify, law=law, communicate_law=communicate_law, deadline=deadline,
+    return Decisions(notify=notify, law=law, communicate_law=communicate_law, deadline=due,
                      hours_left=hours_left, reason=reason, communicate_count=int(chosen.notna().sum()),
                      channels={k: int(v) for k, v in counts.items() if v}, restriction_prompt=prompt,
-                     policy_label=model.policy.label)
+                     policy_label=model.policy.label, required=required, recommended=recommended,
+                     communicate_reason=why, regulator=policy.name, unknowns=list(risk.unknowns))

@@ -13,7 +13,8 @@ from riskkit.analysis import Analysis, summary
 from riskkit.briefing import exposed_phrase, headline_text
 from riskkit.outputs import atomic_write_text, write_json
 from riskkit.register import IncidentState
-from riskkit.risk import circumstance_phrase, incident_likelihood
+from riskkit.risk import circumstance_phrase, incident_risk
+from riskkit.risk_model import ICO_CATEGORIES
 
 FORM_VERSION = ("riskkit ICO form map 1.0: the section order of the ICO's online 'Report a personal data breach' "
                 "form (ico.org.uk, report a breach) as understood in November 2026. Check against the live form.")
@@ -24,7 +25,8 @@ def fields(a: Analysis, reg: IncidentState | None = None) -> list[dict]:
     s, inc, d = summary(a), a.incident, a.decisions
     t = inc.timestamps
     filing = reg.first_filing if reg else None
-    lk, lk_why = incident_likelihood(inc, a.model)
+    r = a.incident_risk or incident_risk(inc, a.model)  # computed once, on the analysis
+    lk, lk_why = r.likelihood, r.likelihood_why
     people_told = reg.people.payload.get("decision") if reg and reg.people else None
     rows = [
         ("About the report", "Initial report or follow-up", "follow-up" if filing else "initial", PRE),
@@ -38,11 +40,14 @@ def fields(a: Analysis, reg: IncidentState | None = None) -> list[dict]:
          "" if not (filing and filing.payload.get("late")) else "", PERSON if filing and filing.payload.get("late") else NA),
         ("About the breach", "Was the breach caused by a cyber incident",
          "yes" if inc.exposure.malicious else "no (as recorded)", PRE),
-        ("Personal data", "Categories of personal data", exposed_phrase(a) + (
-            "; special category or criminal offence data: involvement in a police case" if inc.data_context else ""), PRE),
+        ("Personal data", "Categories of personal data", "; ".join(ico_categories(a)) + f" ({exposed_phrase(a)}" + (
+            "; special category or criminal offence data: involvement in a police case" if inc.data_context else "")
+         + ")", PRE),
         ("Personal data", "Number of personal data records concerned", f"{s['subject_records']:,}", PRE),
-        ("Personal data", "Number of data subjects affected", f"{s['people']:,}", PRE),
+        # The ICO asks for the largest number that may be affected: the top of the range.
+        ("Personal data", "Number of data subjects affected", f"{s.get('people_range', {}).get('max', s['people']):,}", PRE),
         ("Personal data", "Categories of data subjects",
+         ", ".join(c.replace("_", " ") for c in inc.subject_categories) or
          ", ".join(sorted({r.replace('_', ' ') for roles in a.people['roles'] for r in roles.split(';')})), PRE),
         ("Potential consequences", "Likely consequences for the people",
          "; ".join(f"{k}: {v:,} people" for k, v in s["risk_bands"].items() if v) +
@@ -53,13 +58,26 @@ def fields(a: Analysis, reg: IncidentState | None = None) -> list[dict]:
                                "deletion confirmed" if inc.containment.deletion_confirmed else ""] if x), PRE),
         ("Taking action", "Measures planned to mitigate the effects", "", PERSON),
         ("Telling people", "Have you told the data subjects",
-         people_told or f"not yet; model proposes contacting {d.communicate_count:,} people", PRE),
+         people_told or f"not yet; model proposes telling {d.required:,} people (required) and {d.recommended:,} "
+         f"(recommended): {d.communicate_reason}", PRE),
         ("Telling people", "Have you told other organisations", "", PERSON),
         ("About you", "Organisation and data protection officer contact details", inc.controller, PERSON),
         ("About the assessment", "Method and model", f"ENISA 2013 severity with likelihood; model {s['model_version']}; "
          f"exposure: {circumstance_phrase(inc)}", PRE),
     ]
     return [{"section": sec, "field": f, "value": v, "status": st} for sec, f, v, st in rows]
+
+
+def ico_categories(a: Analysis) -> list[str]:
+    """The ICO form's data categories the extract exposes, in the form's order (from the model file)."""
+    m, recs, found = a.model, a.records, set()
+    for name, rule in m.fields.items():
+        if name in recs and (recs[name].fillna(False).astype(bool) if recs[name].dtype == bool else recs[name].notna()).any():
+            found.add(rule.ico)
+    for name, rule in m.categories.items():
+        if f"cat__{name}" in recs and recs[f"cat__{name}"].any():
+            found.add(rule.ico)
+    return [c for c in ICO_CATEGORIES if c in found] or ["not yet known"]
 
 
 def write(a: Analysis, out_dir: Path, reg: IncidentState | None = None) -> tuple[Path, Path]:

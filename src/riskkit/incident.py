@@ -34,6 +34,10 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+SubjectCategory = Literal["employees", "customers", "users", "subscribers", "students", "patients", "children",
+                          "vulnerable_adults", "victims", "witnesses", "suspects", "offenders", "other"]
+
+
 class Regime(StrEnum):
     uk_gdpr = "uk_gdpr"
     dpa2018_part3 = "dpa2018_part3"
@@ -60,12 +64,39 @@ class Timestamps(_Strict):
         return self
 
 
+class Encryption(_Strict):
+    """Whether the exposed copy was unintelligible (EDPB 01/2021's first question for a lost device)."""
+
+    state_of_the_art: bool = False
+    key_compromised: bool = False
+
+    @property
+    def unintelligible(self) -> bool:
+        return self.state_of_the_art and not self.key_compromised
+
+
+Duration = float | Literal["unknown", "ongoing"]
+
+
 class Exposure(_Strict):
-    channel: Literal["public_web", "email", "file_transfer", "lost_device", "post", "other"]
-    recipients: Literal["trusted_contract", "known", "unknown", "public"]
-    duration_hours: float = Field(ge=0)
-    evidence_of_access: Literal["none", "low_views", "accessed", "misused"] = "none"
+    channel: Literal["public_web", "email", "file_transfer", "lost_device", "stolen_device", "paper",
+                     "post", "cyber_attack", "other"]
+    # "none": nobody outside the controller saw the data (e.g. ransomware without exfiltration).
+    recipients: Literal["none", "trusted_contract", "known", "unknown", "public"]
+    # How long the data were exposed (or unavailable); unknown and ongoing are scored as long.
+    duration_hours: Duration = "unknown"
+    # unknown is the usual state in the first 72 hours and is scored as "possible".
+    evidence_of_access: Literal["unknown", "none", "low_views", "accessed", "misused"] = "unknown"
+    recipients_count: int | None = Field(default=None, ge=0)
+    encrypted: Encryption | None = None
     page_views: int | None = Field(default=None, ge=0)
+
+    @field_validator("duration_hours")
+    @classmethod
+    def _duration(cls, value: Duration) -> Duration:
+        if not isinstance(value, str) and value < 0:
+            raise ValueError("must be 0 or more hours, or 'unknown' or 'ongoing'")
+        return value
     malicious: bool = False
     integrity_loss: Literal["none", "recoverable", "not_recoverable"] = "none"
     availability_loss: Literal["none", "temporary", "permanent"] = "none"
@@ -78,25 +109,96 @@ class Containment(_Strict):
     description: str = ""
 
 
+IDENTIFYING_FIELDS = ("full_name", "first_name", "last_name", "address", "email", "phone", "ni_number",
+                      "employee_id")
+
+
+def _check_columns(value: dict[str, str], where: str) -> None:
+    unknown = sorted(set(value) - set(CANONICAL_FIELDS))
+    if unknown:
+        raise ValueError(f"{where}unknown canonical field(s) {unknown}; known: {', '.join(CANONICAL_FIELDS)}")
+    if not set(IDENTIFYING_FIELDS) & set(value):
+        raise ValueError(f"{where}map at least one identifying field ({', '.join(IDENTIFYING_FIELDS)})")
+
+
+class CategoryUse(_Strict):
+    """A column's data category with a case-specific ENISA adjustment (every adjustment needs a reason)."""
+
+    category: str
+    adjust: int = Field(default=0, ge=-3, le=3)
+    reason: str = ""
+
+    @model_validator(mode="after")
+    def _reason(self) -> CategoryUse:
+        if self.adjust and len(self.reason) < 3:
+            raise ValueError("every adjustment needs a written reason")
+        return self
+
+
 class ExtractFile(_Strict):
+    """One extract file. A workbook's every non-empty sheet (hidden ones too) is part of the
+    extract: ``sheet`` names the only one with data, ``sheets: all`` reads every sheet with
+    ``columns``, ``sheets: {name: {columns}}`` maps each, and ``exclude_sheets`` names the
+    sheets that hold no people, each with the reason."""
+
     path: Path
     sheet: str | None = None
+    sheets: Literal["all"] | dict[str, dict[str, str]] | None = None
+    exclude_sheets: dict[str, str] = Field(default_factory=dict)
+    header_row: int | None = Field(default=None, ge=1, le=1000)
     encoding: str | None = None
     delimiter: str | None = None
-    columns: dict[str, str]
+    columns: dict[str, str] = Field(default_factory=dict)
+    # Extra columns and what they expose, e.g. {"Medical notes": health}, or with an ENISA
+    # adjustment: {"Food preference": {category: health, adjust: -3, reason: "..."}}.
+    categories: dict[str, str | CategoryUse] = Field(default_factory=dict)
     # Headers deliberately not mapped, each with the reason (``riskkit inspect`` drafts them).
     unmapped: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("columns")
     @classmethod
     def _canonical(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(value) - set(CANONICAL_FIELDS))
-        if unknown:
-            raise ValueError(f"unknown canonical field(s) {unknown}; known: {', '.join(CANONICAL_FIELDS)}")
-        names = {"full_name", "first_name", "last_name"} & set(value)
-        if not names:
-            raise ValueError("map at least one of full_name, first_name, last_name")
+        if value:
+            _check_columns(value, "")
         return value
+
+    @field_validator("exclude_sheets")
+    @classmethod
+    def _reasons(cls, value: dict[str, str]) -> dict[str, str]:
+        short = [name for name, why in value.items() if len(str(why).strip()) < 3]
+        if short:
+            raise ValueError(f"give a reason for excluding sheet(s) {short}, e.g. 'reference table, no people'")
+        return value
+
+    @model_validator(mode="after")
+    def _mapping(self) -> ExtractFile:
+        if isinstance(self.sheets, dict):
+            if self.sheet is not None:
+                raise ValueError("use either 'sheet' or 'sheets', not both")
+            for name, cols in self.sheets.items():
+                _check_columns(cols, f"sheet '{name}': ")
+            if self.columns:
+                raise ValueError("with one 'columns' block per sheet under 'sheets', leave 'columns' out")
+        elif not self.columns:
+            raise ValueError("'columns' is missing: map at least one identifying field "
+                             f"({', '.join(IDENTIFYING_FIELDS)})")
+        both = set(self.exclude_sheets) & ({self.sheet} | set(self.sheets if isinstance(self.sheets, dict) else {}))
+        if both:
+            raise ValueError(f"sheet(s) {sorted(both)} both mapped and excluded")
+        return self
+
+    def columns_for(self, sheet: str | None) -> dict[str, str]:
+        """The mapping for one sheet (the file's ``columns`` unless mapped per sheet)."""
+        if isinstance(self.sheets, dict) and sheet is not None:
+            return self.sheets[sheet]
+        return self.columns
+
+    @property
+    def all_columns(self) -> set[str]:
+        """Every canonical field this file maps, on any sheet."""
+        if isinstance(self.sheets, dict):
+            return {c for cols in self.sheets.values() for c in cols}
+        return set(self.columns)
 
 
 class Boundaries(_Strict):
@@ -129,6 +231,8 @@ class Incident(_Strict):
     subject_noun: str = "people"
     case_noun: str = "cases"
     data_context: list[str] = Field(default_factory=list)
+    threat_context: list[str] = Field(default_factory=list)
+    subject_categories: list[SubjectCategory] = Field(default_factory=list)
     timestamps: Timestamps
     exposure: Exposure
     containment: Containment = Containment()

@@ -7,7 +7,10 @@ hoped for, because a breach count that silently drops people is worse than no co
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,7 +21,7 @@ from rapidfuzz import process
 from riskkit import labels, normalise
 from riskkit.errors import ExtractError
 from riskkit.incident import CANONICAL_FIELDS, ExtractFile, Incident
-from riskkit.readers import PARTITION_BYTES, RawTable, iter_any, read_any
+from riskkit.readers import PARTITION_BYTES, RawTable, iter_any
 
 ROLES = ("victim", "alleged_perpetrator", "witness", "reporting_person", "staff", "other")
 MARKERS = ("vulnerable_adult", "child", "repeat_victim", "hate_related", "domestic_abuse")
@@ -88,36 +91,101 @@ class Ingested:
         return len(self.quarantine)
 
 
-def _map_columns(raw: RawTable, spec: ExtractFile, label: str) -> pd.DataFrame:
+_NOT_A_HEADING = re.compile(r"^[\d\s/.:+()-]+$|@|^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$|^\+?[\d ]{7,}$",
+                            re.IGNORECASE)
+
+
+def _header_hint(headers: list[str]) -> str:
+    """What to tell the user about the headers found, without ever quoting a cell value: when
+    the first row looks like data (dates, postcodes, phones, emails, long text), it says so."""
+    looks_like_data = [h for h in headers if len(h) > 40 or _NOT_A_HEADING.search(h)]
+    if looks_like_data or not headers:
+        return "the first row read looks like data rather than column headings; set 'header_row' to the row " \
+               "number of the headings"
+    return "headers found: " + ", ".join(repr(h[:30]) for h in headers[:8])
+
+
+def _map_columns(raw: RawTable, columns: dict[str, str], label: str, spec: ExtractFile) -> pd.DataFrame:
     headers = [c for c in raw.frame.columns if c != "source_row"]
-    missing = [(canon, src) for canon, src in spec.columns.items() if src not in headers]
+    missing = [(canon, src) for canon, src in columns.items() if src not in headers]
     if missing:
         canon, src = missing[0]
-        close = [m[0] for m in process.extract(src, headers, limit=3, score_cutoff=50)]
-        hint = f"closest headers found: {', '.join(repr(c) for c in close)}" if close else \
-            f"headers found: {', '.join(repr(h) for h in headers[:8])}"
+        hint = _header_hint(headers)
+        if not hint.startswith("the first row"):
+            close = [m[0] for m in process.extract(src, headers, limit=3, score_cutoff=50)]
+            hint = f"closest headers found: {', '.join(repr(c[:30]) for c in close)}" if close else hint
         raise ExtractError(f"{label}: column '{src}' (mapped to {canon}) not found; {hint}. "
                            "Fix 'columns' for this file in the incident file.")
-    out = pd.DataFrame({canon: raw.frame[src] for canon, src in spec.columns.items()})
+    out = pd.DataFrame({canon: raw.frame[src] for canon, src in columns.items()})
     out["source_row"] = raw.frame["source_row"].astype(int)
+    for header, category in category_columns(spec, headers, label).items():
+        # Only whether each record holds something in the column is kept: the risk model
+        # scores what a column exposes, never what it says.
+        filled = normalise.text(raw.frame[header]).notna().to_numpy()
+        out[category] = out[category].to_numpy() | filled if category in out else filled
     return out
+
+
+def _check_distinct_files(incident: Incident) -> None:
+    """The same file listed twice would count every person in it twice."""
+    seen: dict[Path, int] = {}
+    for i, spec in enumerate(incident.files):
+        path = incident.resolve(spec.path)
+        key = path.resolve() if path.exists() else path
+        if key in seen:
+            raise ExtractError(f"{spec.path.as_posix()}: listed twice in 'files' (entries {seen[key] + 1} and "
+                               f"{i + 1}); remove one (map several sheets of a workbook under 'sheets').")
+        seen[key] = i
+
+
+def _blocks(incident: Incident, spec: ExtractFile, partition_bytes: int | None) -> Iterator[RawTable]:
+    path = incident.resolve(spec.path)
+    return iter_any(path, spec.sheet, spec.encoding, spec.delimiter, partition_bytes, spec.header_row,
+                    spec.sheets, spec.exclude_sheets)
+
+
+def _label(spec: ExtractFile, raw: RawTable) -> str:
+    """The file as named in the incident, with the sheet when a workbook has several read."""
+    label = spec.path.as_posix()
+    several = spec.sheets is not None
+    return f"{label} [{raw.sheet}]" if several and raw.sheet else label
+
+
+def _file_entry(label: str, raw: RawTable) -> dict:
+    entry: dict = {"file": label, "rows_read": 0, "unparseable_rows": 0}
+    if raw.sheet is not None:
+        entry.update(sheet=raw.sheet, visibility=raw.visibility, hidden_rows=raw.hidden_rows,
+                     hidden_columns=raw.hidden_columns, title_rows=raw.title_rows, header_row=raw.header_row)
+    return entry
+
+
+def category_columns(spec: ExtractFile, headers: list[str], label: str) -> dict[str, str]:
+    """``{header: "cat__<category>"}`` for the file's ``categories:`` entries, checked against its headers."""
+    found = {}
+    for header, use in spec.categories.items():
+        if header not in headers:
+            raise ExtractError(f"{label}: column '{header}' (listed under categories) not found; "
+                               "fix 'categories' for this file in the incident file.")
+        found[header] = "cat__" + (use if isinstance(use, str) else use.category)
+    return found
 
 
 def read_extract(incident: Incident, progress: bool = False) -> tuple[pd.DataFrame, list[dict], pd.DataFrame]:
     """Read and map every file; return (mapped rows, per-file counts, unparseable rows)."""
+    _check_distinct_files(incident)
     frames, files, bad = [], [], []
     for spec in incident.files:
-        path = incident.resolve(spec.path)
-        label = spec.path.as_posix()
-        raw = read_any(path, spec.sheet, spec.encoding, spec.delimiter)
-        mapped = _map_columns(raw, spec, label)
-        mapped["source_file"] = label
-        frames.append(mapped)
-        if raw.bad_rows:
-            bad.append(pd.DataFrame({"source_file": label,
-                                     "source_row": [r for r, _ in raw.bad_rows],
-                                     "reasons": [why for _, why in raw.bad_rows]}))
-        files.append({"file": label, "rows_read": raw.rows_read, "unparseable_rows": len(raw.bad_rows)})
+        for raw in _blocks(incident, spec, None):
+            label = _label(spec, raw)
+            mapped = _map_columns(raw, spec.columns_for(raw.sheet), label, spec)
+            mapped["source_file"] = label
+            frames.append(mapped)
+            if raw.bad_rows:
+                bad.append(pd.DataFrame({"source_file": label,
+                                         "source_row": [r for r, _ in raw.bad_rows],
+                                         "reasons": [why for _, why in raw.bad_rows]}))
+            files.append({**_file_entry(label, raw), "rows_read": raw.rows_read,
+                          "unparseable_rows": len(raw.bad_rows)})
     combined = pd.concat(frames, ignore_index=True, sort=False)
     for canon in CANONICAL_FIELDS:
         if canon not in combined:
@@ -168,7 +236,7 @@ def canonicalise(raw: pd.DataFrame, incident: Incident) -> tuple[pd.DataFrame, p
     df["full_name"] = df["full_name"].fillna(joined.mask(joined == ""))
     reasons["no name: the person cannot be identified"] = df["full_name"].isna()
 
-    mapped = {c for spec in incident.files for c in spec.columns}
+    mapped = {c for spec in incident.files for c in spec.all_columns}
     if "case_ref" in mapped:
         reasons["missing case reference"] = df["case_ref"].isna()
     df["case_ref"] = df["case_ref"].fillna(df["source_file"] + "#" + df["source_row"].astype("string"))
@@ -198,6 +266,9 @@ def canonicalise(raw: pd.DataFrame, incident: Incident) -> tuple[pd.DataFrame, p
         df[f"marker_{marker}"] = found
     for col in ("sickness_absence", "sensitive_role"):
         df[col] = normalise.flags(raw[col])
+    for col in raw.columns:
+        if str(col).startswith("cat__"):  # what an extra column exposes (see category_columns)
+            df[col] = raw[col].fillna(False).astype(bool)
 
     return _compact(df, mapped), _reasons(reasons, df.index), findings
 
@@ -232,29 +303,36 @@ def ingest(incident: Incident, partition_bytes: int | None = PARTITION_BYTES) ->
     ``partition_bytes``): mapping, normalising and quarantining are row-local, so the result
     is the same however the file is partitioned, and only canonical columns are kept.
     """
+    _check_distinct_files(incident)
     parts, quarantined, files, findings = [], [], [], {}
+    all_categories = sorted({"cat__" + (u if isinstance(u, str) else u.category)
+                             for spec in incident.files for u in spec.categories.values()})
     for spec in incident.files:
-        path = incident.resolve(spec.path)
-        label = spec.path.as_posix()
-        rows_read = unparseable = 0
-        for raw in iter_any(path, spec.sheet, spec.encoding, spec.delimiter, partition_bytes):
-            mapped = _map_columns(raw, spec, label)
+        entries: dict[str, dict] = {}
+        for raw in _blocks(incident, spec, partition_bytes):
+            label = _label(spec, raw)
+            entry = entries.setdefault(label, _file_entry(label, raw))
+            columns = spec.columns_for(raw.sheet)
+            mapped = _map_columns(raw, columns, label, spec)
             mapped["source_file"] = label
             for canon in CANONICAL_FIELDS:
                 if canon not in mapped:
                     mapped[canon] = pd.NA
+            for cat in all_categories:  # every part has every category column, so they concatenate
+                if cat not in mapped:
+                    mapped[cat] = False
             df, why, found = canonicalise(mapped, incident)
             bad = why.fillna("") != ""
             parts.append(df.loc[~bad])
-            quarantined.append(mapped.loc[bad, [*spec.columns, "source_file", "source_row"]].assign(reasons=why[bad]))
+            quarantined.append(mapped.loc[bad, [*columns, "source_file", "source_row"]].assign(reasons=why[bad]))
             if raw.bad_rows:
                 quarantined.append(pd.DataFrame({"source_file": label, "source_row": [r for r, _ in raw.bad_rows],
                                                  "reasons": [w for _, w in raw.bad_rows]}))
             for f in found:
                 findings[f["check"]] = findings.get(f["check"], 0) + f["count"]
-            rows_read += raw.rows_read
-            unparseable += len(raw.bad_rows)
-        files.append({"file": label, "rows_read": rows_read, "unparseable_rows": unparseable})
+            entry["rows_read"] += raw.rows_read
+            entry["unparseable_rows"] += len(raw.bad_rows)
+        files.extend(entries.values())
     records = _concat(parts)
     del parts
     records.insert(0, "record_id", range(len(records)))
@@ -262,7 +340,7 @@ def ingest(incident: Incident, partition_bytes: int | None = PARTITION_BYTES) ->
     quarantine = pd.concat(quarantined, ignore_index=True, sort=False)
     result = Ingested(records=records, quarantine=quarantine, files=files,
                       findings=[{"check": k, "count": v} for k, v in findings.items()],
-                      mapped_fields={c for spec in incident.files for c in spec.columns})
+                      mapped_fields={c for spec in incident.files for c in spec.all_columns})
     if result.rows_read != result.rows_analysed + result.rows_quarantined:
         raise AssertionError(
             f"reconciliation failed: read {result.rows_read}, analysed {result.rows_analysed}, "

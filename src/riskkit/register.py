@@ -5,7 +5,9 @@ the regulator expects to see who decided what, when, on what advice, and why (UK
 Art. 33(5), DPA 2018 s.67(6)). riskkit's model proposes; people decide; the register keeps
 both. SQLite by default, PostgreSQL through a database URL; Alembic migrations on open; no
 event is ever updated or deleted (the database refuses), and each event carries the SHA-256 of
-its predecessor so that ``verify`` finds the first broken link.
+its predecessor so that ``verify`` finds the first broken link. Every event's hash is also
+appended to a head log outside the database (``headlog.py``), so a chain recomputed after an edit,
+or a register truncated or replaced, still fails ``verify``.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
+from riskkit import headlog
 from riskkit.errors import RiskkitError
 from riskkit.incident import Incident
 from riskkit.paths import PACKAGE_DIR
@@ -74,13 +77,26 @@ def safe_url(url: str) -> str:
 class Register:
     def __init__(self, target: str | Path | None = None) -> None:
         self.url = resolve_url(target)
+        self.head_log = headlog.head_log_path(self.url)
+        where = safe_url(self.url)
         try:
             kwargs = {"connect_args": {"timeout": 30}} if self.url.startswith("sqlite") else {}
             self.engine: Engine = sa.create_engine(self.url, future=True, **kwargs)
             self.migrate()
-        except (OperationalError, sa.exc.ArgumentError, ImportError) as exc:
-            raise RegisterError(f"cannot open the breach register at {safe_url(self.url)} ({type(exc).__name__}); "
+        except (DatabaseError, sa.exc.ArgumentError, ImportError) as exc:
+            if "not a database" in str(getattr(exc, "orig", "")) or "malformed" in str(getattr(exc, "orig", "")):
+                raise RegisterError(f"the breach register at {where} is not a readable database (corrupt, or another "
+                                    "kind of file); restore it from a backup, or give another --register.") from None
+            raise RegisterError(f"cannot open the breach register at {where} ({type(exc).__name__}); "
                                 f"check --register or ${REGISTER_ENV}.") from None
+        except Exception as exc:
+            from alembic.util import CommandError
+
+            if not isinstance(exc, CommandError):
+                raise
+            raise RegisterError(f"the breach register at {where} has a schema revision this riskkit does not know "
+                                "(made by a newer riskkit or another program); upgrade riskkit, or give another "
+                                "--register.") from None
         if self.url.startswith("sqlite:///"):
             db = Path(self.url.removeprefix("sqlite:///"))
             if db.exists():
@@ -100,7 +116,8 @@ class Register:
             command.upgrade(cfg, revision)
 
     def append(self, incident_id: str, kind: str, payload: dict, actor: str | None = None) -> Event:
-        """Add an event at the end of the chain; concurrent writers retry, none is lost."""
+        """Add an event at the end of the chain and to the head log; concurrent writers retry,
+        none is lost. A register that disagrees with its head log is not written to."""
         actor = actor or default_actor()
         body = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
         for attempt in range(200):
@@ -109,16 +126,34 @@ class Register:
                     if conn.dialect.name == "postgresql":
                         conn.execute(sa.text("SELECT pg_advisory_xact_lock(74658)"))
                     last = conn.execute(sa.select(EVENTS.c.seq, EVENTS.c.hash).order_by(EVENTS.c.seq.desc()).limit(1)).first()
+                    self._check_against_head_log(last)
                     seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
                     recorded = datetime.now(UTC).isoformat(timespec="microseconds")
                     digest = event_hash(seq, incident_id, kind, recorded, actor, body, prev)
                     conn.execute(sa.insert(EVENTS).values(seq=seq, incident_id=incident_id, kind=kind, recorded_at=recorded,
                                                           actor=actor, payload=body, prev_hash=prev, hash=digest))
+                headlog.append(self.head_log, seq, digest, recorded)
                 return Event(seq, incident_id, kind, recorded, actor, payload, prev, digest)
             except (IntegrityError, OperationalError):
                 time.sleep(0.01 * (1 + attempt % 10))
         raise RegisterError(f"could not append to the register at {safe_url(self.url)} after 200 attempts; "
                             "another process holds it, try again.")
+
+    def _check_against_head_log(self, last: sa.Row | None) -> None:
+        """Refuse to extend a register whose last event is not the head log's last entry (a
+        lagging log, from a writer killed between the two writes, is allowed)."""
+        entries, damaged = headlog.read(self.head_log)
+        if damaged:
+            raise RegisterError(f"{damaged}; run 'riskkit register verify' and restore the register before adding events.")
+        if not entries:
+            return
+        newest = entries[-1]
+        if last is None or last.seq < newest.seq:
+            raise RegisterError(f"the breach register at {safe_url(self.url)} holds fewer events than its head log "
+                                f"{self.head_log} records; run 'riskkit register verify' and restore it before adding events.")
+        if last.seq == newest.seq and last.hash != newest.hash:
+            raise RegisterError(f"the breach register's last event differs from its head log {self.head_log}; run "
+                                "'riskkit register verify' and restore it before adding events.")
 
     def events(self, incident_id: str | None = None) -> list[Event]:
         query = sa.select(EVENTS).order_by(EVENTS.c.seq)
@@ -126,8 +161,15 @@ class Register:
             query = query.where(EVENTS.c.incident_id == incident_id)
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        return [Event(r.seq, r.incident_id, r.kind, r.recorded_at, r.actor, json.loads(r.payload), r.prev_hash, r.hash)
-                for r in rows]
+        events = []
+        for r in rows:
+            try:
+                payload = json.loads(r.payload)
+            except (TypeError, ValueError):
+                raise RegisterError(f"event {r.seq} in the breach register at {safe_url(self.url)} has an unreadable "
+                                    "payload (the file was edited or damaged); run 'riskkit register verify'.") from None
+            events.append(Event(r.seq, r.incident_id, r.kind, r.recorded_at, r.actor, payload, r.prev_hash, r.hash))
+        return events
 
     def head(self) -> str:
         with self.engine.connect() as conn:
@@ -135,7 +177,8 @@ class Register:
         return last.hash if last else GENESIS
 
     def verify(self) -> tuple[int, str | None]:
-        """(events checked, description of the first broken link or None)."""
+        """(events checked, description of the first broken link or None). The chain must be
+        intact and agree with every entry of the head log kept outside the database."""
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(EVENTS).order_by(EVENTS.c.seq)).all()
         prev, expected_seq = GENESIS, 1
@@ -147,7 +190,22 @@ class Register:
             if event_hash(r.seq, r.incident_id, r.kind, r.recorded_at, r.actor, r.payload, r.prev_hash) != r.hash:
                 return len(rows), f"event {r.seq} was altered after it was recorded"
             prev, expected_seq = r.hash, expected_seq + 1
-        return len(rows), None
+        entries, damaged = headlog.read(self.head_log)
+        if damaged:
+            return len(rows), damaged
+        return len(rows), headlog.compare(entries, {r.seq: r.hash for r in rows}, self.head_log)
+
+    def snapshot(self, incident_id: str) -> dict:
+        """What the briefing shows of the register: head, counts and decisions, no database URL."""
+        events = self.events()
+        s = state([e for e in events if e.incident_id == incident_id])
+
+        def brief(e: Event | None) -> dict | None:
+            return None if e is None else {"payload": e.payload, "actor": e.actor, "recorded_at": e.recorded_at,
+                                           "seq": e.seq}
+
+        return {"head": events[-1].hash if events else GENESIS, "events": len(events), "assessments": s.assessments,
+                "regulator": brief(s.regulator), "people": brief(s.people), "first_filing": brief(s.first_filing)}
 
 
 def default_actor() -> str:
@@ -233,6 +291,7 @@ class IncidentState:
     first_filing: Event | None = None
     closed: Event | None = None
     assessments: int = 0
+    deadline_hours: float = 72.0
 
     def status(self, now: datetime | None = None) -> str:
         now = now or datetime.now(UTC)
@@ -247,12 +306,17 @@ class IncidentState:
         return f"due in {hours:.0f} hours" if hours >= 0 else f"overdue by {-hours:.0f} hours"
 
 
+DEFAULT_DEADLINE_HOURS = 72.0  # what registers written before model 2.0 assumed
+
+
 def state(events: list[Event]) -> IncidentState:
     s = IncidentState(events[0].incident_id if events else "")
     for e in events:
         if e.kind == "assessment":
             s.assessments += 1
             s.proposed_notify = e.payload.get("regulator", {}).get("notify")
+            # The model's deadline hours, as recorded (registers written before 2.0 lack it: 72).
+            s.deadline_hours = float(e.payload.get("deadline_hours", DEFAULT_DEADLINE_HOURS))
             if s.became_aware is None:  # a correction event wins over later assessments
                 s.became_aware = datetime.fromisoformat(e.payload["became_aware"])
         elif e.kind == "became_aware_correction":
@@ -266,7 +330,7 @@ def state(events: list[Event]) -> IncidentState:
         elif e.kind == "closed":
             s.closed = e
     if s.became_aware:
-        s.deadline = s.became_aware + timedelta(hours=72)
+        s.deadline = s.became_aware + timedelta(hours=s.deadline_hours)
     return s
 
 
@@ -303,4 +367,5 @@ def assessment_payload(summary: dict, incident: Incident, model_path: Path | Non
                                            "subject_records", "people")},
         "risk_bands": summary["risk_bands"], "regulator": summary["regulator"],
         "communicate": summary["communicate"], "scope": summary.get("scope"),
+        "deadline_hours": summary.get("deadline_hours", DEFAULT_DEADLINE_HOURS),
     }

@@ -15,12 +15,14 @@ from riskkit.analysis import Analysis, summary
 from riskkit.outputs import XLSX_MAX_ROWS, restricted_dir, write_json, write_restricted_csv, write_restricted_xlsx
 
 PERSON_COLUMNS = ["priority", "person_id", "district", "roles", "records", "cases", "band", "severity",
-                  "likelihood_label", "dpc", "ei", "cb", "drivers", "channel"]
+                  "likelihood_label", "dpc", "ei", "cb", "drivers", "channel", "severity_band", "likelihood", "tell",
+                  "tell_reason"]
 
 
 def person_table(a: Analysis) -> pd.DataFrame:
     """The per-person table with pseudonymous ids only (no names or addresses)."""
-    return a.people.reset_index()[PERSON_COLUMNS].assign(band=lambda d: d["band"].astype(str))
+    return a.people.reset_index()[PERSON_COLUMNS].assign(band=lambda d: d["band"].astype(str),
+                                                         severity_band=lambda d: d["severity_band"].astype(str))
 
 
 DETAILS = {"full_name": "name", "address": "address", "town": "town", "postcode": "postcode", "phone": "phone",
@@ -61,7 +63,7 @@ def contact_list(a: Analysis) -> pd.DataFrame:
     details = first.take(pd.Index(ids).get_indexer(people.index)).set_axis(people.index)  # all have records
     people = pd.concat([people, details], axis=1).reset_index()
     out = people[["priority", "person_id", "band", "channel", "name", "address", "town", "postcode", "phone",
-                  "email", "district", "roles", "case_refs", "drivers"]].copy()
+                  "email", "district", "roles", "case_refs", "drivers", "tell", "tell_reason"]].copy()
     out["band"] = out["band"].astype(str)
     if a.decisions.restriction_prompt:
         out["before_contact"] = a.decisions.restriction_prompt
@@ -92,4 +94,6 @@ def write_outputs(a: Analysis, out_dir: str | Path) -> dict[str, Path]:
     written["contact_list"] = write_restricted_xlsx(folder / "contact_list.xlsx", workbook_sheets(contacts))
     written["quarantine"] = write_restricted_csv(folder / "quarantine.csv", a.ingested.quarantine)
     written["conflicts"] = write_restricted_csv(folder / "district_conflicts.csv", a.assignment.conflicts)
+    if a.links is not None:  # each merged record pair with its evidence, so officers can check a merge
+        written["people_links"] = write_restricted_csv(folder / "people_links.csv", a.links)
     return written

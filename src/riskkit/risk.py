@@ -2,129 +2,25 @@
 
 Everything is vectorised over the person table: one pass per configured field or factor, not
 one Python call per person, so a million records score in seconds. All weights come from the
-YAML model file, whose version goes into every output.
+YAML model file (schema and loading in ``riskkit.risk_model``), whose version goes into every
+output. The incident-level part (circumstances, likelihood, what was unknown) is computed once,
+in ``incident_risk``, and kept on the analysis.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Literal
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from riskkit import labels
-from riskkit.errors import ModelError
 from riskkit.incident import Incident
-from riskkit.paths import DEFAULT_MODEL
-from riskkit.yamlio import load_validated
+from riskkit.risk_model import BANDS, Category, FieldRule, Identifier, RiskModel, category_adjustments, check_incident, load_model
 
-BANDS = ("Low", "Medium", "High", "Very high")
-Category = Literal["simple", "behavioural", "financial", "sensitive"]
-Identifier = Literal["name", "address", "postcode", "date_of_birth", "email", "phone",
-                     "national_id", "reference_number"]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class FieldRule(_Strict):
-    category: Category
-    adjust: int = Field(default=0, ge=-3, le=3)
-    reason: str = ""
-    identifier: Identifier | None = None
-
-    @model_validator(mode="after")
-    def _reason(self) -> FieldRule:
-        if self.adjust and not self.reason:
-            raise ValueError("every adjustment needs a written reason")
-        return self
-
-
-class Factor(_Strict):
-    adjust: int = Field(ge=0, le=3)
-    reason: str = Field(min_length=3)
-
-
-class IdRule(_Strict):
-    all_of: list[Identifier] = Field(min_length=1)
-    ei: float = Field(ge=0.25, le=1.0)
-    reason: str
-
-
-class Identification(_Strict):
-    minimum: float = Field(0.25, ge=0.25, le=1.0)
-    rules: list[IdRule]
-
-
-class Circumstances(_Strict):
-    confidentiality: dict[Literal["trusted_contract", "known", "unknown", "public"], float]
-    confidentiality_channel_override: dict[str, float] = {}
-    integrity: dict[Literal["none", "recoverable", "not_recoverable"], float]
-    availability: dict[Literal["none", "temporary", "permanent"], float]
-    malicious: float = Field(ge=0, le=0.5)
-
-
-class Likelihood(_Strict):
-    labels: list[str] = Field(min_length=5, max_length=5)
-    recipients: dict[Literal["trusted_contract", "known", "unknown", "public"], int]
-    evidence: dict[Literal["none", "low_views", "accessed", "misused"], int]
-    long_exposure_hours: float = 72
-    long_exposure_step: int = 1
-    deletion_confirmed_step: int = -1
-    record_accessed_step: int = 1
-
-
-class RegulatorPolicy(_Strict):
-    no_notify_max_band: Literal["Low", "Medium", "High", "Very high"] = "Low"
-    no_notify_max_likelihood: int = Field(2, ge=1, le=5)
-    doubt_quarantine_share: float = Field(0.05, ge=0, le=1)
-    deadline_hours: float = 72
-
-
-class Channel(_Strict):
-    bands: list[Literal["Low", "Medium", "High", "Very high"]] = []
-    factors: list[str] = []
-
-
-class Policy(_Strict):
-    label: str
-    regulator: RegulatorPolicy
-    communicate: dict[Literal["min_band"], Literal["Low", "Medium", "High", "Very high"]]
-    channels: dict[str, Channel | str]
-
-
-class RiskModel(_Strict):
-    model_version: str = Field(min_length=1)
-    description: str = ""
-    base_scores: dict[Category, int]
-    fields: dict[str, FieldRule]
-    context_factors: dict[str, Factor]
-    individual_factors: dict[str, Factor]
-    identification: Identification
-    circumstances: Circumstances
-    severity_bands: dict[Literal["medium", "high", "very_high"], float]
-    likelihood: Likelihood
-    band_matrix: dict[Literal["Low", "Medium", "High", "Very high"], list[Literal["Low", "Medium", "High", "Very high"]]]
-    policy: Policy
-    source: Path | None = Field(default=None, exclude=True)
-
-    @model_validator(mode="after")
-    def _matrix(self) -> RiskModel:
-        for row in self.band_matrix.values():
-            if len(row) != 5:
-                raise ValueError("band_matrix rows need 5 entries, one per likelihood level")
-        return self
-
-
-def load_model(path: str | Path | None = None) -> RiskModel:
-    """The default model, or a user's copy; validated with every problem's key path."""
-    path = Path(path) if path else DEFAULT_MODEL
-    model = load_validated(path, RiskModel, ModelError, "the model file")
-    model.source = path.resolve()
-    return model
+__all__ = ["BANDS", "Category", "FieldRule", "Identifier", "IncidentRisk", "RiskModel", "check_incident",
+           "circumstance_phrase", "circumstances", "exposure_words", "incident_likelihood", "incident_risk",
+           "load_model", "score"]
 
 
 FEATURE_CHUNK = 500_000  # records per pass: bounds the per-record feature table's memory
@@ -168,16 +64,20 @@ def _record_features(records: pd.DataFrame, incident: Incident, model: RiskModel
         f[f"field_{name}"] = col.fillna(False).astype(bool) if col.dtype == bool else col.notna()
     f["field_lon"] = f.get("field_lon", False) | records["lat"].notna() & records["lon"].notna()
     f["field_easting"] = f.get("field_easting", False) | records["easting"].notna()
+    for name in model.categories:
+        col = records.get(f"cat__{name}")
+        f[f"cat_{name}"] = col.fillna(False).astype(bool).to_numpy() if col is not None else False
 
     perp_in_case = per_case["perp_in_case"].to_numpy()
     aware = pd.Timestamp(incident.timestamps.became_aware).tz_convert(None)
     age_now = (aware - records["date_of_birth"]).dt.days / 365.25
     child = records["marker_child"] | (records["age"] < 18) | (age_now < 18)
+    everyone = set(incident.subject_categories)
     f["factor_alleged_perpetrator"] = records["role"] == "alleged_perpetrator"
     f["factor_victim_with_perpetrator"] = (records["role"] == "victim") & perp_in_case & (
         records["address"].notna() | records["postcode"].notna() | records["lat"].notna())
-    f["factor_vulnerable_adult"] = records["marker_vulnerable_adult"]
-    f["factor_child"] = child.fillna(False)
+    f["factor_vulnerable_adult"] = records["marker_vulnerable_adult"] | ("vulnerable_adults" in everyone)
+    f["factor_child"] = child.fillna(False) | ("children" in everyone)
     for marker in ("repeat_victim", "hate_related", "domestic_abuse"):
         f[f"factor_{marker}"] = records[f"marker_{marker}"]
     f["factor_sensitive_role"] = records["sensitive_role"]
@@ -186,90 +86,175 @@ def _record_features(records: pd.DataFrame, incident: Incident, model: RiskModel
     return f.groupby(person).max()
 
 
-def circumstances(incident: Incident, model: RiskModel) -> tuple[float, list[str]]:
-    """CB for the incident as a whole, with what contributed."""
-    c, e = model.circumstances, incident.exposure
+@dataclass
+class IncidentRisk:
+    """The incident-level half of the assessment: the same for every person, computed once."""
+
+    cb: float
+    cb_why: list[str]
+    likelihood: int
+    likelihood_why: list[str]
+    unknowns: list[str] = field(default_factory=list)  # what was not known, and how it was scored
+    unintelligible: bool = False
+
+
+def _duration_long(incident: Incident, model: RiskModel) -> bool:
+    d = incident.exposure.duration_hours
+    return isinstance(d, str) or d >= model.likelihood.long_exposure_hours
+
+
+def incident_risk(incident: Incident, model: RiskModel) -> IncidentRisk:
+    """CB and the likelihood (1..5) before any per-person evidence, each with its reasons.
+
+    Unknown facts are scored as their cautious value and listed, so the briefing can say so."""
+    c, lk, e = model.circumstances, model.likelihood, incident.exposure
     conf = c.confidentiality_channel_override.get(e.channel, c.confidentiality[e.recipients])
-    parts = [(conf, f"disclosed to {e.recipients.replace('_', ' ')} recipients")]
-    parts.append((c.integrity[e.integrity_loss], f"integrity loss: {e.integrity_loss}"))
+    parts = [(conf, f"disclosed to {_recipient_words(e.recipients)}")]
+    parts.append((c.integrity[e.integrity_loss], f"integrity loss: {e.integrity_loss.replace('_', ' ')}"))
     parts.append((c.availability[e.availability_loss], f"availability loss: {e.availability_loss}"))
     parts.append((c.malicious if e.malicious else 0.0, "malicious intent"))
-    return sum(v for v, _ in parts), [f"{why} (+{v:g})" for v, why in parts if v]
+    cb_why = [f"{why} (+{v:g})" for v, why in parts if v]
+
+    unknowns = []
+    score = lk.recipients[e.recipients]
+    why = [f"recipients: {_recipient_words(e.recipients)} ({score})"]
+    step = lk.evidence[e.evidence_of_access]
+    if e.evidence_of_access == "unknown":
+        unknowns.append(f"access unknown: assumed possible ({step:+d})")
+    if step:
+        score += step
+        why.append(f"evidence of access: {e.evidence_of_access.replace('_', ' ')} ({step:+d})")
+    if e.recipients_count is not None and e.recipients_count >= lk.many_recipients and e.recipients != "none":
+        score += lk.many_recipients_step
+        why.append(f"sent to {e.recipients_count:,} recipients ({lk.many_recipients_step:+d})")
+    if _duration_long(incident, model) and e.recipients != "none":
+        score += lk.long_exposure_step
+        why.append(f"exposed for {exposure_words(e.duration_hours)} ({lk.long_exposure_step:+d})")
+        if e.duration_hours == "unknown":
+            unknowns.append(f"duration unknown: assumed longer than {exposure_words(lk.long_exposure_hours)}")
+    if incident.containment.deletion_confirmed:
+        score += lk.deletion_confirmed_step
+        why.append(f"deletion confirmed ({lk.deletion_confirmed_step:+d})")
+    unintelligible = bool(e.encrypted and e.encrypted.unintelligible)
+    if unintelligible and score > lk.unintelligible_max:
+        score = lk.unintelligible_max
+        why.append(f"data unintelligible (state-of-the-art encryption, key safe): at most "
+                   f"{lk.labels[lk.unintelligible_max - 1]}")
+    floor = lk.availability_floor[e.availability_loss]
+    if e.availability_loss != "none" and score < floor:
+        score = floor
+        long = _duration_long(incident, model) and e.availability_loss == "temporary"
+        if long:  # a temporary loss that lasted (a permanent one is at its floor already)
+            score += lk.long_exposure_step
+        why.append(f"{e.availability_loss} loss of availability has already happened"
+                   + (f" and lasted {exposure_words(e.duration_hours)}" if long else "") + f": at least {floor}")
+    return IncidentRisk(sum(v for v, _ in parts), cb_why, int(np.clip(score, 1, 5)), why, unknowns, unintelligible)
+
+
+def _recipient_words(recipients: str) -> str:
+    return {"none": "no one outside the controller", "trusted_contract": "a trusted recipient under contract",
+            "known": "known recipients", "unknown": "unknown recipients", "public": "the public"}[recipients]
+
+
+def circumstances(incident: Incident, model: RiskModel) -> tuple[float, list[str]]:
+    """CB for the incident as a whole, with what contributed."""
+    r = incident_risk(incident, model)
+    return r.cb, r.cb_why
 
 
 def incident_likelihood(incident: Incident, model: RiskModel) -> tuple[int, list[str]]:
     """Likelihood 1..5 for the incident before any per-person evidence, with reasons."""
-    lk, e = model.likelihood, incident.exposure
-    score = lk.recipients[e.recipients]
-    why = [f"recipients: {e.recipients.replace('_', ' ')} ({score})"]
-    if lk.evidence[e.evidence_of_access]:
-        score += lk.evidence[e.evidence_of_access]
-        why.append(f"evidence of access: {e.evidence_of_access.replace('_', ' ')} ({lk.evidence[e.evidence_of_access]:+d})")
-    if e.duration_hours >= lk.long_exposure_hours:
-        score += lk.long_exposure_step
-        why.append(f"exposed for {exposure_words(e.duration_hours)} ({lk.long_exposure_step:+d})")
-    if incident.containment.deletion_confirmed:
-        score += lk.deletion_confirmed_step
-        why.append(f"deletion confirmed ({lk.deletion_confirmed_step:+d})")
-    return int(np.clip(score, 1, 5)), why
+    r = incident_risk(incident, model)
+    return r.likelihood, r.likelihood_why
 
 
-def exposure_words(hours: float) -> str:
-    """'5 days' or '36 hours': how a briefing reader says a duration."""
-    return f"{hours / 24:.0f} days" if hours >= 48 else f"{hours:.0f} hours"
+def _plural(n: int, unit: str) -> str:
+    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+
+
+def exposure_words(hours: float | str) -> str:
+    """'5 days', '36 hours', '1 hour', '2 hours 20 minutes', 'ongoing': how a reader says a duration."""
+    if isinstance(hours, str):
+        return {"ongoing": "ongoing", "unknown": "an unknown time"}.get(hours, hours)
+    if hours >= 48:
+        return _plural(round(hours / 24), "day")
+    minutes = round(hours * 60)
+    if minutes < 60:
+        return _plural(minutes, "minute")
+    text = _plural(minutes // 60, "hour")
+    return text + (f" {_plural(minutes % 60, 'minute')}" if minutes % 60 else "")
 
 
 def circumstance_phrase(incident: Incident) -> str:
     e = incident.exposure
     where = {"public_web": "public web page", "email": "email", "file_transfer": "file transfer",
-             "lost_device": "lost device", "post": "post", "other": "disclosure"}[e.channel]
-    return f"{where} for {exposure_words(e.duration_hours)}"
+             "lost_device": "lost device", "stolen_device": "stolen device", "paper": "paper files",
+             "post": "post", "cyber_attack": "cyber attack", "other": "disclosure"}[e.channel]
+    d = e.duration_hours
+    if d == "ongoing":
+        return f"{where}, ongoing"
+    if d == "unknown" or d == 0:
+        return where
+    return f"{where} for {exposure_words(d)}"
 
 
-def score(records: pd.DataFrame, incident: Incident, model: RiskModel) -> pd.DataFrame:
+def score(records: pd.DataFrame, incident: Incident, model: RiskModel,
+          risk: IncidentRisk | None = None) -> pd.DataFrame:
     """One row per person: DPC, EI, CB, severity, likelihood, band and drivers."""
+    check_incident(incident, model)
+    risk = risk or incident_risk(incident, model)
     feats = person_features(records, incident, model)
     out = pd.DataFrame(index=feats.index)
     drivers: list[tuple[float, np.ndarray, str]] = []  # (weight, applies per person, reason)
 
-    # DPC: the highest-scoring exposed field, then context and individual raising factors.
+    # DPC: the highest-scoring exposed field or category, then context and individual raising factors.
     # numpy arrays, not Series: millions of people, a dozen passes each
     data_dpc = np.zeros(len(feats), dtype=np.int64)
-    for name, rule in model.fields.items():
-        value = int(np.clip(model.base_scores[rule.category] + rule.adjust, 1, 4))
-        exposed = feats[f"field_{name}"].to_numpy(dtype=bool)
+    exposed_rules: list[tuple[str, FieldRule, int, str]] = [
+        (f"field_{n}", r, model.value(r), r.reason or f"{r.category} data: {n.replace('_', ' ')}")
+        for n, r in model.fields.items()]
+    for name, (adjust, why) in category_adjustments(incident).items():
+        r = model.categories[name]
+        text = "; ".join(x for x in (r.reason or name.replace("_", " "), why) if x)
+        exposed_rules.append((f"cat_{name}", r, model.value(r, adjust), text))
+    for column, _rule, value, text in exposed_rules:
+        exposed = feats[column].to_numpy(dtype=bool)
         data_dpc = np.where(exposed, np.maximum(data_dpc, value), data_dpc)
         if value > 1:
-            text = rule.reason or f"{rule.category} data: {name.replace('_', ' ')}"
             drivers.append((value - 1, exposed, text))
+    ids = _identifiers(feats, model, exposed_rules)
+    for combo in model.combinations:
+        hit = np.logical_and.reduce([ids[i] for i in combo.all_of])
+        data_dpc = np.where(hit, np.maximum(data_dpc, combo.dpc), data_dpc)
+        drivers.append((combo.dpc - 1, hit, combo.reason))
     dpc = np.maximum(data_dpc, 1).astype(float)
     for key in incident.data_context:
-        factor = model.context_factors.get(key)
-        if factor is None:
-            raise ModelError(f"incident data_context '{key}' is not a context factor in the model "
-                             f"({', '.join(model.context_factors)}); fix the incident or the model.")
+        factor = model.context_factors[key]
         dpc += factor.adjust
         drivers.append((factor.adjust - 0.5, np.ones(len(feats), dtype=bool), factor.reason))
+    for key in incident.threat_context:
+        factor = model.threat_contexts[key]
+        dpc += factor.adjust
+        drivers.append((factor.adjust + 1, np.ones(len(feats), dtype=bool), factor.reason))
     for key, factor in model.individual_factors.items():
         applies = feats[f"factor_{key}"].to_numpy(dtype=bool)
         dpc += np.where(applies, factor.adjust, 0)
         drivers.append((factor.adjust + 0.5, applies, factor.reason))
     out["dpc"] = np.clip(dpc, 1, 4)
 
-    ids = _identifiers(feats, model)
     ei = np.full(len(feats), model.identification.minimum)
-    for rule in model.identification.rules:
-        hit = np.logical_and.reduce([ids[i] for i in rule.all_of])
-        ei = np.where(hit, np.maximum(ei, rule.ei), ei)
+    if not risk.unintelligible:  # nobody can identify anyone from ciphertext
+        for rule in model.identification.rules:
+            hit = np.logical_and.reduce([ids[i] for i in rule.all_of])
+            ei = np.where(hit, np.maximum(ei, rule.ei), ei)
     out["ei"] = ei
 
-    cb, _ = circumstances(incident, model)
-    out["cb"] = np.minimum(cb + feats["extra_cb"].to_numpy(dtype=float), 2.0)
+    out["cb"] = np.minimum(risk.cb + feats["extra_cb"].to_numpy(dtype=float), 2.0)
     out["severity"] = np.clip(out["dpc"].to_numpy() * ei + out["cb"].to_numpy(), 0.25, 6.0).round(3)
 
-    base_lk, _ = incident_likelihood(incident, model)
     lk = model.likelihood
-    out["likelihood"] = np.clip(base_lk + np.where(feats["accessed"], lk.record_accessed_step, 0), 1, 5).astype(int)
+    out["likelihood"] = np.clip(risk.likelihood + np.where(feats["accessed"], lk.record_accessed_step, 0),
+                                1, 5).astype(int)
     out["likelihood_label"] = labels.categorical(lk.labels, out["likelihood"].to_numpy() - 1)
 
     sb = model.severity_bands
@@ -277,7 +262,13 @@ def score(records: pd.DataFrame, incident: Incident, model: RiskModel) -> pd.Dat
                           out["severity"] >= sb["medium"]], [3, 2, 1], 0)
     out["severity_band"] = labels.categorical(BANDS, sev_band)
     matrix = np.array([[BANDS.index(b) for b in model.band_matrix[row]] for row in BANDS])
-    out["band_rank"] = matrix[sev_band, out["likelihood"].to_numpy() - 1]
+    rank = matrix[sev_band, out["likelihood"].to_numpy() - 1]
+    scale = model.policy.scale
+    if len(feats) >= scale.large_scale_people and scale.band_step:
+        rank = np.minimum(rank + scale.band_step, len(BANDS) - 1)
+        drivers.append((0.25, np.ones(len(feats), dtype=bool),
+                        f"large-scale breach: {len(feats):,} people (band raised one step)"))
+    out["band_rank"] = rank
     out["band"] = pd.Categorical.from_codes(out["band_rank"], categories=BANDS, ordered=True)
     out["drivers"] = _top_drivers(drivers, feats.index, circumstance_phrase(incident))
     for key in model.individual_factors:
@@ -285,11 +276,12 @@ def score(records: pd.DataFrame, incident: Incident, model: RiskModel) -> pd.Dat
     return out
 
 
-def _identifiers(feats: pd.DataFrame, model: RiskModel) -> dict[str, np.ndarray]:
+def _identifiers(feats: pd.DataFrame, model: RiskModel,
+                 exposed_rules: list[tuple[str, FieldRule, int, str]]) -> dict[str, np.ndarray]:
     ids = {i: np.zeros(len(feats), dtype=bool) for i in Identifier.__args__}  # type: ignore[attr-defined]
-    for name, rule in model.fields.items():
+    for column, rule, _value, _text in exposed_rules:
         if rule.identifier:
-            ids[rule.identifier] |= feats[f"field_{name}"].to_numpy(dtype=bool)
+            ids[rule.identifier] |= feats[column].to_numpy(dtype=bool)
     return ids
 
 

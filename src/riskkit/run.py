@@ -3,6 +3,12 @@
 The run happens in a staging folder beside the output folder; only a complete run is moved
 into place, so an interrupted or failed run never leaves files that look finished. A lock
 stops two runs writing the same output folder at once.
+
+Data flows one way: the runner analyses (or loads a saved analysis), hands the summary to
+``record`` (the CLI and the batch append the assessment event to the breach register there),
+writes what ``record`` returns to a snapshot file, and only then renders the notebook from the
+saved analysis and the snapshot. The kernel never opens the register, so the briefing shows the
+register as it is after this run's event.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +28,7 @@ from riskkit.export import render_html, render_pdf
 from riskkit.incident import load_incident
 from riskkit.parameters import check_formats, check_names
 from riskkit.paths import BRIEFING_NOTEBOOK, INPUTS_FILE, NOTEBOOKS_DIR, OUTPUT_MARKER
-from riskkit.risk import load_model
+from riskkit.risk_model import check_incident, load_model
 
 
 @contextmanager
@@ -76,20 +82,24 @@ def _clean_stale(out_dir: Path) -> None:
 def assess(incident: str | Path, out_dir: str | Path, model: str | Path | None = None,
            formats: set[str] | None = None, now: datetime | None = None, progress: bool = True,
            notebook: Path = BRIEFING_NOTEBOOK, analysis_dir: Path | None = None, district: str = "",
-           inputs_hash: str | None = None, register: str = "") -> dict:
-    """Assess one incident into ``out_dir``; returns the summary. Raises RiskkitError on failure."""
+           inputs_hash: str | None = None, record: Callable[[dict], dict] | None = None) -> dict:
+    """Assess one incident into ``out_dir``; returns the summary. Raises RiskkitError on failure.
+
+    ``record`` receives the analysis summary before the briefing is rendered and returns the
+    register snapshot the briefing shows (head, counts, decisions); None renders no register
+    section. A run that fails after ``record`` keeps its event: the analysis was done."""
     import papermill as pm
     from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     formats = check_formats(formats or {"html"})
     inc = load_incident(incident)  # fail fast, before starting a kernel
-    load_model(model or (inc.resolve(inc.model) if inc.model else None))
+    check_incident(inc, load_model(model or (inc.resolve(inc.model) if inc.model else None)))
     out_dir = Path(out_dir).resolve()
     check_output_dir(out_dir)
     params = {"incident": str(Path(incident).resolve()), "output_dir": "", "model": str(Path(model).resolve()) if model else "",
               "now": now.isoformat() if now else "", "analysis_dir": str(Path(analysis_dir).resolve()) if analysis_dir else "",
-              "district": district, "register": register}
+              "district": district, "register": ""}
     declared = set(pm.inspect_notebook(str(notebook)))
     check_names(params, declared)
 
@@ -102,6 +112,8 @@ def assess(incident: str | Path, out_dir: str | Path, model: str | Path | None =
         kernel_dir = Path(tempfile.mkdtemp(prefix="riskkit-kernel-"))
         try:
             params["output_dir"] = str(staging)
+            if record is not None:
+                params.update(_record_first(record, params, staging / ".riskkit-analysis"))
             executed = staging / "briefing.ipynb"
             # IPC sockets in the owner-only staging folder rather than TCP on localhost: the
             # kernel's traffic is the analysis of personal data.
@@ -124,6 +136,8 @@ def assess(incident: str | Path, out_dir: str | Path, model: str | Path | None =
             if "pdf" in formats:
                 render_pdf(staging / "briefing.html", staging / "briefing.pdf")
             summary = json.loads((staging / "summary.json").read_text())
+            for private in (staging / ".riskkit-analysis", staging / ".riskkit-register.json"):
+                shutil.rmtree(private, ignore_errors=True) if private.is_dir() else private.unlink(missing_ok=True)
             (staging / OUTPUT_MARKER).write_text("riskkit output folder: replaced whole by the next run\n")
             if inputs_hash:
                 (staging / INPUTS_FILE).write_text(inputs_hash + "\n")
@@ -134,6 +148,26 @@ def assess(incident: str | Path, out_dir: str | Path, model: str | Path | None =
             shutil.rmtree(kernel_dir, ignore_errors=True)
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
+
+
+def _record_first(record: Callable[[dict], dict], params: dict, saved: Path) -> dict:
+    """Analyse in this process (or load the saved analysis), let ``record`` append the event, and
+    write its snapshot beside the staged outputs; returns the notebook parameters that point at
+    both. The saved analysis holds personal data: owner-only, removed before publishing."""
+    from riskkit.analysis import for_briefing, save, summary
+    from riskkit.outputs import write_json
+    from riskkit.parameters import validate
+
+    given = validate(params["incident"], "", params["model"], params["now"], params["analysis_dir"], params["district"])
+    analysis = for_briefing(given)
+    updates = {}
+    if not given.analysis_dir:
+        save(analysis.whole if analysis.whole is not None else analysis, saved)
+        updates["analysis_dir"] = str(saved)
+    snapshot = record(summary(analysis))
+    del analysis
+    updates["register"] = str(write_json(saved.parent / ".riskkit-register.json", snapshot, mode=0o600))
+    return updates
 
 
 def _kernel_manager(folder: Path):  # noqa: ANN202 - jupyter_client type

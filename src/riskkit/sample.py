@@ -339,6 +339,7 @@ summary: >-
 subject_noun: people
 case_noun: anti-social behaviour cases
 data_context: [police_asb_case]
+subject_categories: [victims, suspects, witnesses]
 timestamps:
   occurred: 2026-10-04T09:15:00+01:00
   became_aware: 2026-10-09T10:30:00+01:00
@@ -393,6 +394,7 @@ summary: >-
   business case. A non-disclosure agreement was in place and the firm confirmed deletion.
 subject_noun: staff
 case_noun: staff records
+subject_categories: [employees]
 timestamps:
   occurred: 2026-01-12T14:00:00+00:00
   became_aware: 2026-01-20T09:00:00+00:00

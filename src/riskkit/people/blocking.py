@@ -1,0 +1,140 @@
+"""Candidate pairs: records that share a blocking key in any of several passes.
+
+Comparing every pair of a million records is 5 x 10^11 comparisons; blocking compares only
+records that agree exactly on something. One pass alone would hide every match whose blocking
+field carries a typo, so there are several, each on different fields: a match is found if any
+one of them agrees. Keys larger than ``MAX_BLOCK`` records (a hostel's postcode, "John Smith")
+form no pairs in that pass; their records still meet in the other passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from riskkit.people.fields import Coded, Fields
+
+MAX_BLOCK = 1_000  # records sharing one key beyond which that key forms no pairs
+PAIR_BATCH = 2_000_000  # pairs formed at a time: bounds memory whatever the blocks
+
+
+def _groups(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions with a block key (>= 0) sorted by key, and each key group's start and size."""
+    pos = np.flatnonzero(block >= 0)
+    keys = block[pos]
+    order = np.argsort(keys)  # pairs are (min, max) and deduplicated: order within a key is irrelevant
+    pos, keys = pos[order], keys[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.empty(0, np.int64)
+    return pos, starts, np.diff(np.r_[starts, len(keys)])
+
+
+def block_pairs(block: np.ndarray, max_block: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """All (i, j), i < j, of positions sharing a block key (>= 0), in batches of at most about
+    ``PAIR_BATCH`` pairs; keys held by more than ``max_block`` records are skipped."""
+    limit = MAX_BLOCK if max_block is None else max_block
+    pos, starts, sizes = _groups(block)
+    ok = (sizes > 1) & (sizes <= limit)
+    starts, sizes = starts[ok], sizes[ok]
+    for size in np.unique(sizes):  # all blocks of one size at once
+        group_starts = starts[sizes == size]
+        i, j = np.triu_indices(int(size), k=1)
+        step = max(1, PAIR_BATCH // len(i))
+        for k in range(0, len(group_starts), step):
+            g = group_starts[k:k + step, None]
+            a, b = pos[(g + i[None, :]).ravel()], pos[(g + j[None, :]).ravel()]
+            yield np.minimum(a, b), np.maximum(a, b)
+
+
+def combine(*codes: np.ndarray) -> np.ndarray:
+    """One key from several codes (-1 when any is missing), re-coded densely only when the
+    next step could overflow."""
+    key = codes[0].astype(np.int64)
+    for c in codes[1:]:
+        width = max(int(c.max(initial=-1)) + 1, 1)
+        if (int(key.max(initial=0)) + 1) * width >= 2**62:
+            present = key >= 0
+            _, dense = np.unique(key[present], return_inverse=True)
+            key[present] = dense
+        key = np.where((key >= 0) & (c >= 0), key * np.int64(width) + c, -1)
+    return key
+
+
+def _unordered(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A key for the pair of names whichever way round they were given (first and last names
+    swapped), from codes in two vocabularies mapped to one by the caller."""
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    return combine(lo, hi)
+
+
+def _anagram(c: Coded) -> np.ndarray:
+    """A code per record for the value's characters in sorted order: two swapped keystrokes
+    give the same code (-1 when missing)."""
+    if not len(c.values):
+        return c.codes
+    _, codes = np.unique(np.array(["".join(sorted(v)) for v in c.values], dtype=object), return_inverse=True)
+    return np.where(c.codes >= 0, np.asarray(codes, dtype=np.int64)[np.maximum(c.codes, 0)], -1)
+
+
+def _prefix(c: Coded, k: int) -> np.ndarray:
+    """The code of each record's first k letters of a detail (-1 when missing)."""
+    if not len(c.values):
+        return c.codes
+    _, codes = np.unique(np.array([v[:k] for v in c.values], dtype=object), return_inverse=True)
+    return np.where(c.codes >= 0, np.asarray(codes, dtype=np.int64)[np.maximum(c.codes, 0)], -1)
+
+
+def _initial(c: Coded) -> np.ndarray:
+    """The code of each record's first letter of a name (-1 when missing)."""
+    return _prefix(c, 1)
+
+
+def passes(f: Fields) -> dict[str, np.ndarray]:
+    """The blocking keys, one per pass, named for the methodology and the benchmark."""
+    # Both name vocabularies in one, so that a forename given as a surname meets its twin.
+    vocab = np.unique(np.concatenate([f.first.values, f.last.values]).astype(str))
+    first = np.where(f.first.codes >= 0, np.searchsorted(vocab, f.first.values.astype(str))[np.maximum(f.first.codes, 0)]
+                     if len(f.first.values) else -1, -1)
+    last = np.where(f.last.codes >= 0, np.searchsorted(vocab, f.last.values.astype(str))[np.maximum(f.last.codes, 0)]
+                    if len(f.last.values) else -1, -1)
+    dob = f.dob
+    y, m, d = dob // 10000, (dob // 100) % 100, dob % 100
+    dob_any_order = np.where(dob >= 0, y * 10000 + np.minimum(m, d) * 100 + np.maximum(m, d), -1)
+    initials = combine(_initial(f.first), _initial(f.last))
+    return {
+        "forename and surname, either order": _unordered(first, last),
+        "surname and date of birth (day and month either way)": combine(last, dob_any_order),
+        "forename and date of birth (day and month either way)": combine(first, dob_any_order),
+        "date of birth and postcode": combine(dob, f.postcode.codes),
+        "surname and postcode": combine(last, f.postcode.codes),
+        "forename and postcode": combine(first, f.postcode.codes),
+        "surname and street": combine(last, f.street.codes),
+        "initials, house number and street": combine(initials, f.house.codes, f.street.codes),
+        "initials and date of birth": combine(initials, dob),
+        "date of birth and town": combine(dob, f.town.codes),
+        "surname and town": combine(last, f.town.codes),
+        "forename and town": combine(first, f.town.codes),
+        "date of birth and the forename's first three letters": combine(dob, _prefix(f.first, 3)),
+        "date of birth and the surname's first three letters": combine(dob, _prefix(f.last, 3)),
+        "date of birth and street": combine(dob, f.street.codes),
+        "street and town": combine(f.street.codes, f.town.codes),
+        "NI number": f.ni.codes,
+        "employee or payroll number": f.employee.codes,
+        "NI number with its characters sorted (two keys swapped)": _anagram(f.ni),
+        "employee or payroll number with its characters sorted": _anagram(f.employee),
+        "email": f.email.codes,
+        "phone": f.phone.codes,
+    }
+
+
+def candidate_pairs(f: Fields) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct record pairs (i < j) sharing a key in any pass."""
+    n = np.int64(max(f.n, 1))
+    found = []
+    for key in passes(f).values():
+        for a, b in block_pairs(key):
+            found.append(a * n + b)
+    if not found:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    pair = np.unique(np.concatenate(found))
+    return pair // n, pair % n

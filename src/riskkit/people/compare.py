@@ -1,0 +1,166 @@
+"""Comparison levels: how closely two records agree on each detail.
+
+Each function takes the record pairs (a, b) and returns one small integer per pair: -1 when
+either record lacks the detail (no evidence either way), 0 for clearly different, and higher
+levels for closer agreement. String similarities are computed once per distinct pair of
+values (rapidfuzz, all cores) and spread back over the record pairs.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import OSA, JaroWinkler
+
+from riskkit.people.fields import Coded, Fields
+
+MISSING = -1
+
+
+def _similarity(coded: Coded, a: np.ndarray, b: np.ndarray, scorer=JaroWinkler.normalized_similarity,
+                other: Coded | None = None, equal: float = 1.0) -> np.ndarray:
+    """scorer(value at a, value at b) per pair; ``equal`` for equal codes, NaN when either is missing.
+    ``other`` compares a's value in ``coded`` with b's value in ``other`` (swapped fields)."""
+    right = coded if other is None else other
+    ca, cb = coded.codes[a], right.codes[b]
+    out = np.full(len(a), np.nan)
+    present = (ca >= 0) & (cb >= 0)
+    same = present & (ca == cb) if other is None else np.zeros(len(a), dtype=bool)
+    out[same] = equal
+    todo = present & ~same
+    if todo.any():
+        width = np.int64(max(len(right.values), 1))
+        pair, inverse = np.unique(ca[todo] * width + cb[todo], return_inverse=True)
+        left_text, right_text = coded.text(pair // width), right.text(pair % width)
+        out[todo] = process.cpdist(left_text, right_text, scorer=scorer, workers=-1)[inverse]
+    return out
+
+
+def _distance(coded: Coded, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Optimal-string-alignment edit distance (a transposed pair of keys is one edit); 0 for
+    equal codes, -1 when either is missing."""
+    d = _similarity(coded, a, b, scorer=OSA.distance, equal=0.0)
+    return np.where(np.isnan(d), -1, d).astype(np.int64)
+
+
+@cache
+def nicknames() -> dict[str, int]:
+    """Each known forename or short form and the groups it belongs to, as a bit mask (Harry is
+    both Harold and Henry): two forenames are nicknames of each other when their masks meet.
+    Python integers, so the table can grow past 64 groups."""
+    text = resources.files("riskkit").joinpath("data/nicknames.csv").read_text(encoding="utf-8")
+    out: dict[str, int] = {}
+    for bit, line in enumerate(text.splitlines()[1:]):
+        for name in (w.strip() for w in line.split(",") if w.strip()):
+            out[name] = out.get(name, 0) | (1 << bit)
+    return out
+
+
+def _nickname_masks(coded: Coded) -> np.ndarray:
+    """A bit mask per distinct forename (0 when not in the table)."""
+    table = nicknames()
+    return np.array([table.get(v, 0) for v in coded.values], dtype=object)
+
+
+def forename(f: Fields, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """4 same; 3 one or two letters out (Jaro-Winkler >= 0.92) or nickname (Bob, Robert);
+    2 similar (>= 0.80); 1 an initial that fits (J, John); 0 different."""
+    sim = _similarity(f.first, a, b)
+    level = np.select([sim >= 1.0, sim >= 0.92, sim >= 0.80], [4, 3, 2], 0)
+    masks = _nickname_masks(f.first)
+    if len(masks):
+        known = np.flatnonzero((level < 3) & (masks[np.maximum(f.first.codes[a], 0)] != 0)
+                               & (masks[np.maximum(f.first.codes[b], 0)] != 0) & ~np.isnan(sim))
+        ga, gb = masks[f.first.codes[a[known]]], masks[f.first.codes[b[known]]]
+        level[known[(ga & gb) != 0]] = 3
+    if len(f.first.values):
+        short = np.array([len(v) == 1 for v in f.first.values], dtype=bool)
+        letter = np.unique(np.array([v[:1] for v in f.first.values], dtype=object), return_inverse=True)[1]
+        ca, cb = np.maximum(f.first.codes[a], 0), np.maximum(f.first.codes[b], 0)
+        fits = (short[ca] | short[cb]) & (letter[ca] == letter[cb])
+        level = np.where((level < 1) & fits, 1, level)
+    return np.where(np.isnan(sim), MISSING, level).astype(np.int8)
+
+
+def surname(f: Fields, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """4 same; 3 one or two letters out (Jaro-Winkler >= 0.92); 2 similar (>= 0.80); 0 different."""
+    sim = _similarity(f.last, a, b)
+    level = np.select([sim >= 1.0, sim >= 0.92, sim >= 0.80], [4, 3, 2], 0)
+    return np.where(np.isnan(sim), MISSING, level).astype(np.int8)
+
+
+def swapped(f: Fields, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether a's forename is b's surname and a's surname b's forename (each Jaro-Winkler >= 0.92)."""
+    out = np.zeros(len(a), dtype=bool)
+    x = _similarity(f.first, a, b, other=f.last)
+    y = _similarity(f.last, a, b, other=f.first)
+    out[(x >= 0.92) & (y >= 0.92)] = True
+    return out
+
+
+def date_of_birth(f: Fields, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """4 same; 3 one digit out, two adjacent digits transposed, or day and month swapped;
+    2 two digits out; 0 different."""
+    da, db = f.dob[a], f.dob[b]
+    digits_a = (da[:, None] // 10 ** np.arange(7, -1, -1)) % 10
+    digits_b = (db[:, None] // 10 ** np.arange(7, -1, -1)) % 10
+    differ = digits_a != digits_b
+    hamming = differ.sum(axis=1)
+    ya, ma, dda = da // 10000, (da // 100) % 100, da % 100
+    yb, mb, ddb = db // 10000, (db // 100) % 100, db % 100
+    day_month = (ya == yb) & (ma == ddb) & (dda == mb)
+    adjacent = np.zeros(len(a), dtype=bool)
+    for k in range(7):  # a transposition: exactly two neighbouring digits differ, swapped
+        swap = differ[:, k] & differ[:, k + 1] & (digits_a[:, k] == digits_b[:, k + 1]) & (digits_a[:, k + 1] == digits_b[:, k])
+        adjacent |= swap & (hamming == 2)
+    level = np.select([hamming == 0, (hamming == 1) | day_month | adjacent, hamming == 2], [4, 3, 2], 0)
+    return np.where((da < 0) | (db < 0), MISSING, level).astype(np.int8)
+
+
+def street(f: Fields, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """3 same street words; 2 nearly (Jaro-Winkler >= 0.90); 1 similar (>= 0.80); 0 different."""
+    sim = _similarity(f.street, a, b)
+    level = np.select([sim >= 1.0, sim >= 0.90, sim >= 0.80], [3, 2, 1], 0)
+    return np.where(np.isnan(sim), MISSING, level).astype(np.int8)
+
+
+def exact_or_near(coded: Coded, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """2 same; 1 one keystroke apart (a character added, lost, changed or two swapped); 0 different."""
+    d = _distance(coded, a, b)
+    return np.select([d < 0, d == 0, d == 1], [MISSING, 2, 1], 0).astype(np.int8)
+
+
+def exact(coded: Coded, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """1 same, 0 different."""
+    ca, cb = coded.codes[a], coded.codes[b]
+    return np.where((ca < 0) | (cb < 0), MISSING, (ca == cb).astype(np.int8)).astype(np.int8)
+
+
+def town(f: Fields, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """2 same; 1 nearly (Jaro-Winkler >= 0.90); 0 different."""
+    sim = _similarity(f.town, a, b)
+    level = np.select([sim >= 1.0, sim >= 0.90], [2, 1], 0)
+    return np.where(np.isnan(sim), MISSING, level).astype(np.int8)
+
+
+def levels(f: Fields, a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
+    """Every comparison for the pairs, named as in the model file. First and last names given
+    the other way round are compared crosswise and scored as near agreement."""
+    first, last = forename(f, a, b), surname(f, a, b)
+    weak = (first < 3) | (last < 3)
+    swap = np.zeros(len(a), dtype=bool)
+    if weak.any():
+        idx = np.flatnonzero(weak)
+        swap[idx] = swapped(f, a[idx], b[idx])
+        first = np.where(swap, np.maximum(first, 3), first).astype(np.int8)
+        last = np.where(swap, np.maximum(last, 3), last).astype(np.int8)
+    return {
+        "forename": first, "surname": last, "names_swapped": swap.astype(np.int8),
+        "date_of_birth": date_of_birth(f, a, b), "street": street(f, a, b), "house_number": exact(f.house, a, b),
+        "town": town(f, a, b), "postcode": exact_or_near(f.postcode, a, b), "ni_number": exact_or_near(f.ni, a, b),
+        "employee_id": exact_or_near(f.employee, a, b), "email": exact_or_near(f.email, a, b),
+        "phone": exact_or_near(f.phone, a, b),
+    }

@@ -1,0 +1,108 @@
+"""Stable pseudonymous person ids: a keyed hash of each person's smallest record details.
+
+Without the key nobody can recompute an id from a name; with the same key ids stay stable
+across re-runs and do not depend on the order of rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pac
+
+from riskkit.errors import RiskkitError
+from riskkit.people.fields import Coded
+
+KEY_ENV = "RISKKIT_PSEUDONYM_KEY"
+KEY_FILE = Path.home() / ".config" / "riskkit" / "pseudonym.key"
+ID_CHUNK = 1_000_000  # people whose ids are computed at a time (as Python strings)
+
+
+def pseudonym_key() -> bytes:
+    """The secret for pseudonymous ids: ``$RISKKIT_PSEUDONYM_KEY`` or a local key file
+    created once with owner-only permissions."""
+    env = os.environ.get(KEY_ENV)
+    if env:
+        return env.encode()
+    if not KEY_FILE.exists():
+        KEY_FILE.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    try:
+        return KEY_FILE.read_text().strip().encode()
+    except OSError as exc:
+        raise RiskkitError(f"{KEY_FILE}: cannot read the pseudonym key ({exc.strerror}); set "
+                           f"{KEY_ENV} instead.") from None
+
+
+def _ids(details: pa.Array, secret: bytes) -> pa.Array:
+    """'P-' and 16 upper-case hex digits of a keyed BLAKE2b per person.
+
+    The keyed state is prepared once and copied (saving a compression per person), the digests
+    are concatenated in one buffer and hex-encoded in one call, and Arrow slices that text into ids.
+    """
+    keyed = hashlib.blake2b(key=hashlib.sha256(secret).digest(), digest_size=8)
+    digests = bytearray()
+    for blob in details.cast(pa.large_binary()).to_pylist():
+        h = keyed.copy()
+        h.update(blob)
+        digests += h.digest()
+    hexes = pa.LargeStringArray.from_buffers(len(details), pa.py_buffer(np.arange(len(details) + 1, dtype=np.int64) * 16),
+                                             pa.py_buffer(bytes(digests).hex().upper().encode()))
+    return pac.binary_join_element_wise(pa.scalar("P-", pa.large_string()), hexes, pa.scalar("", pa.large_string()))
+
+
+def _text(values: np.ndarray, codes: np.ndarray) -> pa.Array:
+    """The values behind codes as Arrow text ('' when missing), each value converted once."""
+    table = pa.array(list(values) + [""], type=pa.large_string())
+    return table.take(pa.array(np.where(codes < 0, len(values), codes)))
+
+
+def details(full: Coded, dob: np.ndarray, postcode: Coded) -> pa.Array:
+    """'name|yyyy-mm-dd|postcode' per record: what a person's id is derived from."""
+    dob_codes, dob_values = pd.factorize(dob)
+    dob_text = np.array([f"{v // 10000:04d}-{v // 100 % 100:02d}-{v % 100:02d}" if v >= 0 else "" for v in dob_values],
+                        dtype=object)
+    pc = np.array([v.replace(" ", "") for v in postcode.values], dtype=object)
+    return pac.binary_join_element_wise(_text(full.values, full.codes), _text(dob_text, dob_codes),
+                                        _text(pc, postcode.codes), pa.scalar("|", pa.large_string()))
+
+
+def person_ids(component: np.ndarray, n_comp: int, record_details: pa.Array, key: bytes | None) -> pa.Array:
+    """An id per record from its person (component). Each person's id comes from the smallest
+    of their records' details, so it does not depend on the order of rows; the first record
+    only breaks ties between distinct people with identical details."""
+    n = len(component)
+    rep = np.empty(n_comp, dtype=np.int64)
+    rep[component] = np.arange(n)
+    shared = np.flatnonzero(np.bincount(component, minlength=n_comp)[component] > 1)
+    if len(shared):
+        key_codes, _ = pd.factorize(pd.array(record_details.take(pa.array(shared)), dtype="string[pyarrow]"), sort=True)
+        smallest = np.full(n_comp, np.iinfo(np.int64).max)
+        np.minimum.at(smallest, component[shared], key_codes)
+        is_min = key_codes == smallest[component[shared]]
+        rep[component[shared][is_min]] = shared[is_min]
+    root = np.full(n_comp, n)
+    np.minimum.at(root, component, np.arange(n))
+    key_text = record_details.take(pa.array(rep))
+    canonical = pac.dictionary_encode(key_text).indices.to_numpy(zero_copy_only=False)
+    order = np.lexsort((root, canonical))
+    starts = np.r_[True, canonical[order][1:] != canonical[order][:-1]]
+    group_start = np.maximum.accumulate(np.where(starts, np.arange(n_comp), 0))
+    suffix = np.empty(n_comp, np.int64)
+    suffix[order] = np.arange(n_comp) - group_start
+
+    secret = key if key is not None else pseudonym_key()
+    tail = np.full(n_comp, "", dtype=object)
+    numbered = np.flatnonzero(suffix)
+    tail[numbered] = [f"#{x}" for x in suffix[numbered].tolist()]
+    blobs = pac.binary_join_element_wise(key_text, pa.array(tail, type=pa.large_string()), pa.scalar("", pa.large_string()))
+    ids = pa.concat_arrays([_ids(blobs[i:i + ID_CHUNK], secret) for i in range(0, n_comp, ID_CHUNK)])
+    return ids.take(pa.array(component))

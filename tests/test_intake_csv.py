@@ -1,0 +1,123 @@
+"""CSV intake integrity: physical records, quotes, long headers and encodings (issue 12)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from riskkit.errors import ExtractError
+from riskkit.incident import load_incident
+from riskkit.ingest import ingest
+from tests.conftest import row, write_incident
+
+HEADER = "Case,Role,Name,DOB,Address,Postcode,District\n"
+
+
+def _line(i: int, name: str | None = None) -> str:
+    return f"C{i},Victim,{name or f'Person {i}'},01/02/1980,{i} High St,HP1 1AA,Dacorum\n"
+
+
+def _run(tmp_path, text: str | bytes, **kw):
+    path = write_incident(tmp_path, [row()], **kw)
+    (tmp_path / "extract.csv").write_bytes(text if isinstance(text, bytes) else text.encode())
+    return ingest(load_incident(path))
+
+
+def test_unclosed_quote_stops_naming_its_line(tmp_path):
+    lines = [_line(i) for i in range(1, 41)]
+    lines[1] = _line(2, '"Bob Unclosed')  # record 2 is on physical line 3
+    with pytest.raises(ExtractError) as err:
+        _run(tmp_path, HEADER + "".join(lines))
+    msg = str(err.value)
+    assert "line 3" in msg and "never closes" in msg and "Bob" not in msg and "\n" not in msg
+
+
+def test_stray_quote_later_closing_an_open_one_stops(tmp_path):
+    lines = [_line(i) for i in range(1, 20)]
+    lines[1] = _line(2, '"Bob Unclosed')
+    lines[9] = _line(10, 'Stray" Quote')
+    with pytest.raises(ExtractError, match=r"line 3\b"):
+        _run(tmp_path, HEADER + "".join(lines))
+
+
+def test_stray_quote_that_balances_with_a_delimiter_after_it_stops(tmp_path):
+    # The swallowed block ends exactly at a delimiter: no strict-parse error, but a multi-line
+    # record with the wrong number of fields.
+    lines = [_line(i) for i in range(1, 20)]
+    lines[1] = _line(2, '"Bob Unclosed')
+    lines[5] = 'C6,Victim,Eve",01/02/1980,x,HP1 1AA,Dacorum\n'
+    with pytest.raises(ExtractError, match=r"lines 3 to 7 holds whole lines of 7 fields"):
+        _run(tmp_path, HEADER + "".join(lines))
+
+
+def test_a_value_spanning_many_lines_stops(tmp_path):
+    notes = '"' + "\n".join(f"note {i}" for i in range(15)) + '"'
+    text = HEADER + _line(1) + f"C2,Victim,Ann,01/02/1980,{notes},HP1 1AA,Dacorum\n" + _line(3)
+    with pytest.raises(ExtractError, match="runs over 15 lines"):
+        _run(tmp_path, text)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_every_physical_record_is_read(tmp_path, newline):
+    records = [_line(i) for i in range(1, 41)]
+    records[4] = 'C5,Victim,Ann,01/02/1980,"1 High St\nFlat 2",HP1 1AA,Dacorum\n'  # a real two-line value
+    text = (HEADER + "".join(records) + "\n").replace("\n", newline)  # and a blank line at the end
+    data = _run(tmp_path, text)
+    assert data.rows_read == 40 == data.rows_analysed + data.rows_quarantined
+
+
+def test_blank_lines_are_not_records(tmp_path):
+    data = _run(tmp_path, HEADER + _line(1) + "\n\n" + _line(2) + "\n")
+    assert data.rows_read == 2 == data.rows_analysed
+
+
+def test_header_longer_than_64_kb(tmp_path):
+    extra = [f"Extra column {i:05d} with a long descriptive heading" for i in range(2000)]
+    header = HEADER.rstrip("\n") + "," + ",".join(extra) + "\n"
+    assert len(header) > 65536
+    body = "".join(_line(i).rstrip("\n") + "," * len(extra) + "\n" for i in range(1, 6))
+    data = _run(tmp_path, header + body)
+    assert data.rows_read == 5 == data.rows_analysed
+
+
+def test_header_row_override_skips_title_lines(tmp_path):
+    path = write_incident(tmp_path, [row()])
+    path.write_text(path.read_text().replace("    columns:", "    header_row: 3\n    columns:"))
+    (tmp_path / "extract.csv").write_text("Exported from CaseSys,,,,,,\nRun 2026-10-01,,,,,,\n" + HEADER
+                                          + _line(1) + _line(2))
+    data = ingest(load_incident(path))
+    assert data.rows_read == 2 == data.rows_analysed
+    assert list(data.records["source_row"]) == [4, 5]
+
+
+def test_mixed_utf8_file_stops_naming_offset_and_line(tmp_path):
+    text = (HEADER + _line(1, "Zoë Brontë")).encode() + _line(2, "Ren\xe9e").encode("cp1252")
+    with pytest.raises(ExtractError) as err:
+        _run(tmp_path, text)
+    msg = str(err.value)
+    offset = text.index(b"\xe9")
+    assert f"byte {offset:,}" in msg and "line 3" in msg and "encoding" in msg and "Ren" not in msg
+
+
+def test_cp1252_file_is_detected(tmp_path):
+    data = _run(tmp_path, (HEADER + _line(1, "Zoë Brontë") + _line(2, "Renée")).encode("cp1252"))
+    assert list(data.records["full_name"]) == ["Zoë Brontë", "Renée"]
+
+
+def test_utf16_with_bom_is_read(tmp_path):
+    data = _run(tmp_path, (HEADER + _line(1, "Zoë Brontë") + _line(2)).encode("utf-16"))
+    assert data.rows_read == 2 == data.rows_analysed and data.records["full_name"].iloc[0] == "Zoë Brontë"
+
+
+def test_utf16_without_bom_stops(tmp_path):
+    with pytest.raises(ExtractError, match="utf-16-le"):
+        _run(tmp_path, (HEADER + _line(1)).encode("utf-16-le"))
+
+
+def test_declared_encoding_that_does_not_fit_stops(tmp_path):
+    path = write_incident(tmp_path, [row()])
+    path.write_text(path.read_text().replace("    columns:", "    encoding: utf-8\n    columns:"))
+    (tmp_path / "extract.csv").write_bytes((HEADER + _line(1, "Renée")).encode("cp1252"))
+    with pytest.raises(ExtractError, match=re.escape("declared encoding utf-8")):
+        ingest(load_incident(path))
