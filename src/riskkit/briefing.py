@@ -142,7 +142,34 @@ def decisions(a: Analysis) -> HTML:
     if d.restriction_prompt:
         body += f"<li>{escape(d.restriction_prompt)}</li>"
     body += f'</ul><p class="rk-note">{escape(d.policy_label)} These are the model\'s proposals; people decide.</p>'
-    return _section("Decisions and deadline", body)
+    return HTML(_section("Decisions and deadline", body).data + by_controller(a).data)
+
+
+def by_controller(a: Analysis) -> HTML:
+    """Issue 16 item 3: each controller's people, bands, decision and deadline, when the
+    incident has more than one; nothing otherwise. Names of organisations and counts only."""
+    from riskkit.controllers import views
+
+    parts = views(a)
+    if len(parts) <= 1:
+        return HTML("")
+    rows, reasons = [], []
+    for v in parts:
+        d, name = v.decisions, v.incident.controller
+        stamp = d.deadline.strftime("%d %b %Y %H:%M %Z").strip()
+        rows.append({"Controller": name, "Law": d.law, "Subject records": _n(len(v.records)),
+                     "People": _n(len(v.people)) + people_range_words(v),
+                     "Very high or high": _n(int((v.people["band_rank"] >= 2).sum())),
+                     "Regulator": (f"notify by {stamp}" if d.notify else "record only") + f" ({d.deadline_words})",
+                     "Tell": f"{_n(d.required)} required, {_n(d.recommended)} recommended"})
+        reasons.append(f"<li><strong>{escape(name)}</strong>: {escape(d.reason)}. Telling people: "
+                       f"{escape(d.communicate_reason)}.</li>")
+    frame = pd.DataFrame(rows)
+    if a.cases != len(a.records):
+        frame.insert(2, "Cases", [_n(v.cases) for v in parts])
+    note = ('<p class="rk-note">Each controller has its own duty to notify and its own people to tell. A person '
+            "with records in two controllers' files is counted in both, and once in the totals above.</p>")
+    return _section("By controller", _table(frame) + "<ul>" + "".join(reasons) + "</ul>" + note)
 
 
 def key_figures(a: Analysis) -> HTML:
