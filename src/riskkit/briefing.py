@@ -306,7 +306,31 @@ def data_quality(a: Analysis) -> HTML:
     files = pd.DataFrame(ing.files).rename(columns={"file": "File", "rows_read": "Rows read",
                                                     "unparseable_rows": "Unparseable rows"})
     note = "Reconciled: every row read is analysed or quarantined." if reconciled else "NOT RECONCILED."
-    return _section("Data quality and reconciliation", _table(frame) + _table(files) + f"<p>{escape(note)}</p>")
+    return _section("Data quality and reconciliation", _table(frame) + _table(files) + f"<p>{escape(note)}</p>"
+                    + inventory_html(a))
+
+
+def inventory_html(a: Analysis) -> str:
+    """Issue 16 item 4: every file and sheet of the extract (hidden ones too), its rows, the data
+    categories found in it and what no mapping covers, so leadership sees all that escaped.
+    Sentences from riskkit.inspect.workbook: file and sheet names, counts and category words,
+    never a header or a value."""
+    if not a.inventory:
+        return ""
+    items = "".join(f"<li>{escape(row['sentence'])}</li>" for row in a.inventory)
+    uncovered = sum(row["uncovered_personal"] for row in a.inventory)
+    hidden = sum(row["visibility"] != "visible" for row in a.inventory)
+    unused = sum(not row["listed"] for row in a.inventory)
+    notes = []
+    if hidden:
+        notes.append(f"{hidden} hidden sheet{'s' if hidden != 1 else ''} escaped with the visible ones")
+    if unused:
+        notes.append(f"{unused} sheet{'s' if unused != 1 else ''} not used in this assessment")
+    if uncovered:
+        notes.append(f"{uncovered} column{'s' if uncovered != 1 else ''} that may be personal data "
+                     "not covered by any mapping: the analyst should map or exclude them")
+    note = f'<p class="rk-note">{escape("; ".join(notes).capitalize())}.</p>' if notes else ""
+    return f"<h3>What the extract holds</h3><ul>{items}</ul>{note}"
 
 
 def method_notes(a: Analysis) -> HTML:

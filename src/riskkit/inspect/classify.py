@@ -19,6 +19,7 @@ PERSONAL_FIELDS = set(CANONICAL_FIELDS) - {"case_ref", "case_district", "lon", "
                                            "district", "markers", "notes", "job_title", "salary_band"}
 # Columns of these fields hold personal data as well, through the record they belong to.
 PERSONAL_FIELDS |= {"markers", "notes", "lat", "lon", "easting", "northing", "job_title", "salary_band"}
+PERSONAL_FIELDS -= {"controller"}  # the organisation a record belongs to
 # Value patterns strong enough to propose a field with no help from the header.
 VALUE_ONLY = {"postcode": "postcode", "ni_number": "ni_number", "email": "email", "phone": "phone",
               "name_comma": "full_name", "case_role": "role", "lat": "lat", "lon": "lon"}
@@ -97,6 +98,9 @@ def _fit(name: str, p: Profile) -> float | None:
         return 0.8 if p.mean_words >= 1.5 and not s("date") else 0.6
     if name == "markers":
         return 0.8 if not s("number") else 0.4
+    if name == "controller":  # a few organisations, named in words
+        few = p.distinct <= 50 and (p.distinct_ratio <= 0.5 or p.values < 20)
+        return 0.9 if few and s("has_digit", 0.0) < 0.2 else 0.2
     return None
 
 

@@ -82,6 +82,9 @@ RULES: list[tuple[str, str, float]] = [
     ("next_of_kin", r"next of kin|emergency contact|nok", 0.9),
     ("criminal_record", r"conviction|criminal record|caution|dbs|disciplinary", 0.85),
     ("other_date", r"date|^start|^end|joined|^from$|^to$|reported|created|updated|timestamp|^when$|leav|hired", 0.7),
+    # the organisation a record belongs to, when one extract holds several controllers' records
+    ("controller", r"^(police )?force( name)?$|^organi[sz]ation( name)?$|^org( name)?$|^employer( name)?$|"
+                   r"^(data )?controller( name)?$|^(owning|home) (force|organi[sz]ation)$", 0.9),
     ("org_unit", r"department|division|team|unit|directorate|cost cent|station|section|"
                  r"command|force$|^organisation|^employer|^org$|location|^site$|^base$", 0.75),
     ("status", r"status|outcome|result|stage|priority|type$|category$|^type|^category", 0.7),
