@@ -18,20 +18,18 @@ SECRETS = ("Quimby", "Zelda", "Okonkwo", "Payroll", "Ethnicity", "AL1 4UD", "SG8
 def _leak(folder: Path) -> Path:
     """A workbook: staff on a visible sheet, people on a hidden one, and a hidden lookup sheet
     the analyst excluded; an incident that leaves the Ethnicity column uncovered."""
+    staff = [["Payroll Number", "Surname", "Forename", "Post Code", "Ethnicity"]]
+    staff += [[f"P10023{i}", last, first, "AL1 4UD", "Not stated"]
+              for i, (last, first) in enumerate([("Quimby", "Zelda"), ("Okonkwo", "Ada"), ("Quimby", "Ada")])]
+    sheets = {"Staff": ("visible", staff), "Sheet2": ("hidden", [["Name", "Post Code"], ["Zelda Quimby", "SG8 8TB"]]),
+              "Lookups": ("hidden", [["Code"], ["A"]])}
     book = openpyxl.Workbook()
-    ws = book.active
-    ws.title = "Staff"
-    ws.append(["Payroll Number", "Surname", "Forename", "Post Code", "Ethnicity"])
-    for i, (last, first) in enumerate([("Quimby", "Zelda"), ("Okonkwo", "Ada"), ("Quimby", "Ada")]):
-        ws.append([f"P10023{i}", last, first, "AL1 4UD", "Not stated"])
-    hidden = book.create_sheet("Sheet2")
-    hidden.sheet_state = "hidden"
-    hidden.append(["Name", "Post Code"])
-    hidden.append(["Zelda Quimby", "SG8 8TB"])
-    lookup = book.create_sheet("Lookups")
-    lookup.sheet_state = "hidden"
-    lookup.append(["Code"])
-    lookup.append(["A"])
+    book.remove(book.active)
+    for name, (state, rows) in sheets.items():
+        sheet = book.create_sheet(name)
+        sheet.sheet_state = state
+        for r in rows:
+            sheet.append(r)
     book.save(folder / "hr.xlsx")
     spec = yaml.safe_load(STAFF.read_text())
     spec["postcode_lookup"]["path"] = str(STAFF.parent / "postcode_lookup.csv")
