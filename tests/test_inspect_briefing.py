@@ -103,6 +103,7 @@ def test_a_draft_from_a_force_column_maps_it_and_assesses_per_controller(tmp_pat
     draft.write_text(draft_incident(reports, draft, skipped))
     data = yaml.safe_load(draft.read_text())
     assert data["files"][0]["columns"]["controller"] == "Force"
+    assert "# controllers:  # the column(s) 'Force' name each record's organisation" in draft.read_text()
     s = summary(analyse(_fill(draft, STAFF, tmp_path / "incident.yml")))
     got = {c["name"]: c["subject_records"] for c in s["controllers"]}
     assert got == {"Bedfordshire Police": len(rows) // 2, "Hertfordshire Constabulary": len(rows) - len(rows) // 2}
