@@ -191,16 +191,17 @@ def test_inspect_reproduces_the_committed_sample_mappings(tmp_path, committed):
             (expected.postcode_lookup.postcode_column, expected.postcode_lookup.code_column)
 
 
-def test_the_drafted_staff_incident_assesses_to_the_same_counts(tmp_path, staff_analysis):
+@pytest.mark.parametrize("committed", [STAFF, ASB], ids=["staff_transfer", "asb_publication"])
+def test_the_filled_draft_assesses_to_the_same_counts(tmp_path, committed):
     from riskkit.analysis import analyse, summary
 
-    folder = STAFF.parent
-    reports, skipped = inspect_paths(sorted(folder.iterdir()))
+    reports, skipped = inspect_paths(sorted(committed.parent.iterdir()))
     draft = tmp_path / "incident.yml"
     draft.write_text(draft_incident(reports, draft, skipped))
-    mine = summary(analyse(_fill(draft, STAFF, tmp_path / "filled.yml"), now=staff_analysis.run_at))
-    theirs = summary(staff_analysis)
-    for key in ("rows_read", "rows_quarantined", "cases", "subject_records", "people", "risk_bands"):
+    theirs = analyse(committed)
+    mine = summary(analyse(_fill(draft, committed, tmp_path / "filled.yml"), now=theirs.run_at))
+    theirs = summary(theirs)
+    for key in ("rows_read", "rows_quarantined", "cases", "subject_records", "people", "districts", "risk_bands"):
         assert mine[key] == theirs[key], key
 
 
@@ -256,3 +257,22 @@ def test_the_workbook_inventory_names_every_sheet_and_what_no_mapping_covers(tmp
     assert "sheet 'Lookups' (hidden): 1 row, 2 columns, not personal data; not used in this assessment." in text
     for secret in ("Quimby", "Zelda", "Payroll", "Comments", "AL1 4UD", "Disciplinary"):
         assert secret not in text
+
+
+def test_look_alike_values_are_not_taken_for_identifiers():
+    from riskkit.inspect.patterns import profile
+
+    assert profile(["12345678"] * 5).share.get("phone") is None  # an account number
+    assert profile(["012345678901"] * 5).share.get("phone") is None  # one digit too many
+    assert profile(["DA123456A", "QQ123456C"]).share.get("ni_number") is None  # prefixes HMRC never issues
+    assert profile(["AB 12 34 56 C"]).share["ni_number"] == 1.0
+    assert profile(["SW1A 1AA", "sg8 8tb"]).share["postcode"] == 1.0
+    assert profile(["SW1A 1AAA", "12345"]).share.get("postcode") is None
+    assert profile(["Ó Rúnaidhe", "Lemaître-Texier", "O'Rourke"]).share["name_like"] == 1.0
+
+
+def test_an_unexplained_flag_is_personal_and_small_codes_are_not():
+    flag = classify_column("HX", ["0", "1", "0", "0"] * 5)
+    assert flag.field is None and flag.category == "flag" and flag.personal and flag.reason
+    code = classify_column("Code", ["1", "2", "3", "4", "5", "6"])
+    assert code.field is None and code.category == "code" and not code.personal

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from riskkit import __version__, counts, districts, geography, people, risk
+from riskkit import __version__, controllers, counts, districts, geography, people, risk
 from riskkit.decisions import Decisions, decide, notify_needed, tell
 from riskkit.incident import Incident, load_incident
 from riskkit.ingest import Ingested, ingest
@@ -42,6 +42,9 @@ class Analysis:
     whole: Analysis | None = None  # the whole incident, for context, when scoped
     links: pd.DataFrame | None = None  # each merged record pair, its probability and evidence (restricted)
     incident_risk: risk.IncidentRisk | None = None  # CB, likelihood and unknowns: computed once
+    # Every file and sheet of the extract, what it holds and what the mapping covers, as
+    # riskkit.inspect.workbook's rows (counts and category words only): for the briefing.
+    inventory: list[dict] = field(default_factory=list)
 
     @property
     def cases(self) -> int:
@@ -114,7 +117,21 @@ def analyse(incident: str | Path | Incident, model: str | Path | None = None,
     persons = persons.take(order)
     persons["priority"] = np.arange(1, len(persons) + 1)
     return replace(_assemble(inc, mdl, data, records, persons, case_district, case_rule, assignment, geo, now),
-                   links=links)
+                   links=links, inventory=extract_inventory(inc))
+
+
+def extract_inventory(inc: Incident) -> list[dict]:
+    """Issue 16 item 4: what escaped, sheet by sheet; empty (with no error) when the files
+    cannot be re-read, because the assessment itself has already read them."""
+    from dataclasses import asdict
+
+    from riskkit.errors import RiskkitError
+    from riskkit.inspect.workbook import workbook_inventory
+
+    try:
+        return [{**asdict(row), "sentence": row.sentence()} for row in workbook_inventory(inc)]
+    except (RiskkitError, OSError, ValueError):
+        return []
 
 
 def _assemble(inc: Incident, mdl: risk.RiskModel, data: Ingested, records: pd.DataFrame, persons: pd.DataFrame,
@@ -184,6 +201,7 @@ def summary(a: Analysis) -> dict:
         "data_quality": a.findings,
         "fields_set_missing": a.ingested.set_missing,
         "sheets": a.ingested.sheets,
+        "controllers": controllers.figures(a),
     }
 
 
@@ -211,7 +229,8 @@ def save(a: Analysis, folder: str | Path) -> Path:
     meta = {"incident": str(a.incident.source), "model": str(a.model.source), "boundaries": a.geo.source,
             "schematic": a.geo.schematic, "files": a.ingested.files, "findings": a.ingested.findings,
             "set_missing": a.ingested.set_missing,
-            "mapped_fields": sorted(a.ingested.mapped_fields), "assignment": a.assignment.summary}
+            "mapped_fields": sorted(a.ingested.mapped_fields), "assignment": a.assignment.summary,
+            "inventory": a.inventory}
     write_json(folder / "analysis.json", meta, mode=0o600)
     return folder
 
@@ -239,7 +258,8 @@ def load(folder: str | Path, now: datetime | None = None) -> Analysis:
         geo = geography.load_boundaries(None)
     else:
         geo = _geography(inc, None) if inc.boundaries else geography.load_boundaries(Path(meta["boundaries"]))
-    return _assemble(inc, mdl, data, records, persons, case_district, case_rule, assignment, geo, now)
+    return replace(_assemble(inc, mdl, data, records, persons, case_district, case_rule, assignment, geo, now),
+                   inventory=meta.get("inventory", []))
 
 
 def scope(a: Analysis, district: str) -> Analysis:

@@ -144,7 +144,34 @@ def decisions(a: Analysis) -> HTML:
     if d.restriction_prompt:
         body += f"<li>{escape(d.restriction_prompt)}</li>"
     body += f'</ul><p class="rk-note">{escape(d.policy_label)} These are the model\'s proposals; people decide.</p>'
-    return _section("Decisions and deadline", body)
+    return HTML(_section("Decisions and deadline", body).data + by_controller(a).data)
+
+
+def by_controller(a: Analysis) -> HTML:
+    """Issue 16 item 3: each controller's people, bands, decision and deadline, when the
+    incident has more than one; nothing otherwise. Names of organisations and counts only."""
+    from riskkit.controllers import views
+
+    parts = views(a)
+    if len(parts) <= 1:
+        return HTML("")
+    rows, reasons = [], []
+    for v in parts:
+        d, name = v.decisions, v.incident.controller
+        stamp = d.deadline.strftime("%d %b %Y %H:%M %Z").strip()
+        rows.append({"Controller": name, "Law": d.law, "Subject records": _n(len(v.records)),
+                     "People": _n(len(v.people)) + people_range_words(v),
+                     "Very high or high": _n(int((v.people["band_rank"] >= 2).sum())),
+                     "Regulator": (f"notify by {stamp}" if d.notify else "record only") + f" ({d.deadline_words})",
+                     "Tell": f"{_n(d.required)} required, {_n(d.recommended)} recommended"})
+        reasons.append(f"<li><strong>{escape(name)}</strong>: {escape(d.reason)}. Telling people: "
+                       f"{escape(d.communicate_reason)}.</li>")
+    frame = pd.DataFrame(rows)
+    if a.cases != len(a.records):
+        frame.insert(2, "Cases", [_n(v.cases) for v in parts])
+    note = ('<p class="rk-note">Each controller has its own duty to notify and its own people to tell. A person '
+            "with records in two controllers' files is counted in both, and once in the totals above.</p>")
+    return _section("By controller", _table(frame) + "<ul>" + "".join(reasons) + "</ul>" + note)
 
 
 def key_figures(a: Analysis) -> HTML:
@@ -282,7 +309,7 @@ def data_quality(a: Analysis) -> HTML:
         columns={"file": "File", "rows_read": "Rows read", "unparseable_rows": "Unparseable rows"})
     note = "Reconciled: every row read is analysed or quarantined." if reconciled else "NOT RECONCILED."
     return _section("Data quality and reconciliation", _table(frame) + _table(files) + _set_missing(ing)
-                    + _sheets(ing) + f"<p>{escape(note)}</p>")
+                    + _sheets(ing) + f"<p>{escape(note)}</p>" + inventory_html(a))
 
 
 def _set_missing(ing: Ingested) -> str:
@@ -305,6 +332,29 @@ def _sheets(ing: Ingested) -> str:
         "file": "File", "sheet": "Sheet", "visibility": "Visibility", "rows_read": "Rows read",
         "hidden_rows": "Hidden rows", "hidden_columns": "Hidden columns", "title_rows": "Title rows (not read)"})
     return _table(frame)
+
+
+def inventory_html(a: Analysis) -> str:
+    """Issue 16 item 4: every file and sheet of the extract (hidden ones too), its rows, the data
+    categories found in it and what no mapping covers, so leadership sees all that escaped.
+    Sentences from riskkit.inspect.workbook: file and sheet names, counts and category words,
+    never a header or a value."""
+    if not a.inventory:
+        return ""
+    items = "".join(f"<li>{escape(row['sentence'])}</li>" for row in a.inventory)
+    uncovered = sum(row["uncovered_personal"] for row in a.inventory)
+    hidden = sum(row["visibility"] != "visible" for row in a.inventory)
+    unused = sum(not row["listed"] for row in a.inventory)
+    notes = []
+    if hidden:
+        notes.append(f"{hidden} hidden sheet{'s' if hidden != 1 else ''} escaped with the visible ones")
+    if unused:
+        notes.append(f"{unused} sheet{'s' if unused != 1 else ''} not used in this assessment")
+    if uncovered:
+        notes.append(f"{uncovered} column{'s' if uncovered != 1 else ''} that may be personal data "
+                     "not covered by any mapping: the analyst should map or exclude them")
+    note = f'<p class="rk-note">{escape("; ".join(notes).capitalize())}.</p>' if notes else ""
+    return f"<h3>What the extract holds</h3><ul>{items}</ul>{note}"
 
 
 def method_notes(a: Analysis) -> HTML:

@@ -298,6 +298,8 @@ def decide(
     close: Annotated[bool, typer.Option(help="Close the incident (with --reason).")] = False,
     by: Annotated[str | None, typer.Option(help="Who decided (default: the OS user).")] = None,
     register: RegisterOpt = None,
+    controller: Annotated[str | None, typer.Option(help="The controller this decision is for, when the incident "
+                                                        "has several (default: the whole incident).")] = None,
 ) -> None:
     """Record people's decisions about an incident in the breach register."""
     from riskkit.errors import ExtractError
@@ -308,6 +310,11 @@ def decide(
     inc = load_incident(incident)
     events = decision_payloads(regulator, people, exemption, restriction, reason, _parse_time(filed_at, "--filed-at"),
                                reference, advice, dpo_view, _parse_time(became_aware, "--became-aware"), justification, close)
+    if controller is not None:  # stored in every event's payload; state(..., controller) reads it back
+        from riskkit.controllers import resolve_name
+
+        name = resolve_name(inc, controller)
+        events = [(kind, {**payload, "controller": name}) for kind, payload in events]
     try:
         found = identifiers(incident)
     except ExtractError:
@@ -337,13 +344,18 @@ def register_list(register: RegisterOpt = None) -> None:
 
 
 @register_app.command("show")
-def register_show(incident_id: Annotated[str, typer.Argument(help="Incident id.")], register: RegisterOpt = None) -> None:
+def register_show(incident_id: Annotated[str, typer.Argument(help="Incident id.")], register: RegisterOpt = None,
+                  controller: Annotated[str | None, typer.Option(help="Only the assessments and the decisions "
+                                                                      "for this controller or the whole incident.")] = None,
+                  ) -> None:
     """An incident's history, oldest first."""
     import json as _json
 
     from riskkit.register import Register
 
     events = Register(register).events(incident_id)
+    if controller is not None:
+        events = [e for e in events if e.kind == "assessment" or e.payload.get("controller") in (None, controller)]
     if not events:
         _fail(f"no events for incident '{incident_id}'; see 'riskkit register list'.")
     for e in events:
@@ -406,5 +418,16 @@ def ico_form(
     inc = load_incident(incident)
     check_publishable(incident, "ico-form", {"--out": str(out.resolve())})
     a = analyse(inc, model=model)
-    md, js = ico.write(a, out, state(Register(register).events(inc.id)))
-    typer.echo(f"wrote {md} and {js}")
+    from riskkit.controllers import info, slug, views
+
+    events = Register(register).events(inc.id)
+    parts = views(a)
+    if len(parts) == 1:
+        md, js = ico.write(a, out, state(events))
+        typer.echo(f"wrote {md} and {js}")
+        return
+    for part in parts:  # one report per controller, each with its own decisions from the register
+        name = part.incident.controller
+        md, js = ico.write(part, out, state(events, name), stem=f"ico_form_{slug(name)}",
+                           contact=info(inc, name).contact)
+        typer.echo(f"wrote {md} and {js}")

@@ -21,7 +21,7 @@ FORM_VERSION = ("riskkit ICO form map 1.0: the section order of the ICO's online
 PRE, PERSON, NA = "pre-filled", "needs a person", "not applicable"
 
 
-def fields(a: Analysis, reg: IncidentState | None = None) -> list[dict]:
+def fields(a: Analysis, reg: IncidentState | None = None, contact: str = "") -> list[dict]:
     s, inc, d = summary(a), a.incident, a.decisions
     t = inc.timestamps
     filing = reg.first_filing if reg else None
@@ -61,7 +61,8 @@ def fields(a: Analysis, reg: IncidentState | None = None) -> list[dict]:
          people_told or f"not yet; model proposes telling {d.required:,} people (required) and {d.recommended:,} "
          f"(recommended): {d.communicate_reason}", PRE),
         ("Telling people", "Have you told other organisations", "", PERSON),
-        ("About you", "Organisation and data protection officer contact details", inc.controller, PERSON),
+        ("About you", "Organisation and data protection officer contact details",
+         f"{inc.controller}; {contact}" if contact else inc.controller, PERSON),
         ("About the assessment", "Method and model", f"ENISA 2013 severity with likelihood; model {s['model_version']}; "
          f"exposure: {circumstance_phrase(inc)}", PRE),
     ]
@@ -80,12 +81,14 @@ def ico_categories(a: Analysis) -> list[str]:
     return [c for c in ICO_CATEGORIES if c in found] or ["not yet known"]
 
 
-def write(a: Analysis, out_dir: Path, reg: IncidentState | None = None) -> tuple[Path, Path]:
-    """``ico_form.md`` and ``ico_form.json`` in ``out_dir``."""
-    items = fields(a, reg)
-    data = {"form": FORM_VERSION, "incident_id": a.incident.id, "fields": items}
-    js = write_json(Path(out_dir) / "ico_form.json", data)
-    lines = [f"# ICO breach report: {a.incident.title}", "", f"_{FORM_VERSION}_", ""]
+def write(a: Analysis, out_dir: Path, reg: IncidentState | None = None, stem: str = "ico_form",
+          contact: str = "") -> tuple[Path, Path]:
+    """``<stem>.md`` and ``<stem>.json`` in ``out_dir`` (one pair per controller: see riskkit.controllers)."""
+    items = fields(a, reg, contact)
+    data = {"form": FORM_VERSION, "incident_id": a.incident.id, "controller": a.incident.controller, "fields": items}
+    js = write_json(Path(out_dir) / f"{stem}.json", data)
+    lines = [f"# ICO breach report: {a.incident.title}", "", f"Controller: {a.incident.controller}", "",
+             f"_{FORM_VERSION}_", ""]
     section = None
     for item in items:
         if item["section"] != section:
@@ -93,5 +96,5 @@ def write(a: Analysis, out_dir: Path, reg: IncidentState | None = None) -> tuple
             lines += ["", f"## {section}", ""]
         value = item["value"].replace("\n", " ") if item["value"] else "_(to complete)_"
         lines.append(f"- **{item['field']}** [{item['status']}]: {value}")
-    md = atomic_write_text(Path(out_dir) / "ico_form.md", "\n".join(lines) + "\n")
+    md = atomic_write_text(Path(out_dir) / f"{stem}.md", "\n".join(lines) + "\n")
     return md, js

@@ -21,7 +21,7 @@ CANONICAL_FIELDS = (
     "case_ref", "case_district", "role", "full_name", "first_name", "last_name", "date_of_birth",
     "age", "address", "town", "postcode", "lon", "lat", "easting", "northing", "district", "phone",
     "email", "markers", "notes", "employee_id", "job_title", "salary_band", "sickness_absence",
-    "sensitive_role", "ni_number", "bank_account",
+    "sensitive_role", "ni_number", "bank_account", "controller",
 )
 
 # What ``riskkit inspect`` writes for facts only the analyst knows; refused wherever it is left.
@@ -154,6 +154,8 @@ class ExtractFile(_Strict):
     categories: dict[str, str | CategoryUse] = Field(default_factory=dict)
     # Headers deliberately not mapped, each with the reason (``riskkit inspect`` drafts them).
     unmapped: dict[str, str] = Field(default_factory=dict)
+    # The controller of every record in this file whose ``controller`` column is empty or absent.
+    controller: str | None = Field(default=None, min_length=1, max_length=200)
 
     @field_validator("delimiter")
     @classmethod
@@ -208,6 +210,16 @@ class ExtractFile(_Strict):
         return set(self.columns)
 
 
+class Controller(_Strict):
+    """One controller with its own duty to notify: named as in the files' ``controller`` column
+    (or ``values`` lists the spellings used there), with its regime and who to contact."""
+
+    name: str = Field(min_length=1, max_length=200)
+    regime: Regime | None = None  # default: the incident's
+    contact: str = ""  # the DPO's office, for the ICO form only (never the briefing or summary)
+    values: list[str] = Field(default_factory=list)
+
+
 class Boundaries(_Strict):
     path: Path
     code_column: str = "lad_code"
@@ -248,6 +260,8 @@ class Incident(_Strict):
     postcode_lookup: PostcodeLookup | None = None
     files: list[ExtractFile] = Field(min_length=1)
     overrides: list[Override] = Field(default_factory=list)
+    # Several controllers in one incident (see riskkit.controllers); empty: ``controller`` alone.
+    controllers: list[Controller] = Field(default_factory=list)
     source: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="before")
@@ -258,6 +272,17 @@ class Incident(_Strict):
             raise ValueError(f"{PLACEHOLDER} left at {', '.join(left)}: fill in these facts (the draft from "
                              "'riskkit inspect' leaves them for you)")
         return data
+
+    @model_validator(mode="after")
+    def _controllers(self) -> Incident:
+        names = [c.name.casefold() for c in self.controllers]
+        if len(set(names)) != len(names):
+            raise ValueError("controllers: each name once (list other spellings under 'values')")
+        known = {v.casefold() for c in self.controllers for v in (c.name, *c.values)}
+        for i, spec in enumerate(self.files):
+            if spec.controller and self.controllers and spec.controller.casefold() not in known:
+                raise ValueError(f"files.{i}.controller is not one of the controllers listed under 'controllers'")
+        return self
 
     @field_validator("id")
     @classmethod

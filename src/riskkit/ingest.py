@@ -48,7 +48,7 @@ DISTINCT_FIELDS = ("case_ref", "full_name", "address", "phone", "email", "notes"
                    "bank_account")
 TEXT_FIELDS = ("case_ref", "case_district", "full_name", "first_name", "last_name", "address",
                "town", "district", "phone", "email", "notes", "employee_id", "job_title",
-               "salary_band", "ni_number", "bank_account")
+               "salary_band", "ni_number", "bank_account", "controller")
 
 RECORD_SCHEMA = pa.DataFrameSchema(
     {
@@ -125,6 +125,9 @@ def _map_columns(raw: RawTable, columns: dict[str, str], label: str, spec: Extra
                            "Fix 'columns' for this file in the incident file.")
     out = pd.DataFrame({canon: raw.frame[src] for canon, src in columns.items()})
     out["source_row"] = raw.frame["source_row"].astype(int)
+    if spec.controller:  # the file's controller, for every record its column leaves empty
+        given = normalise.text(out["controller"]) if "controller" in out else pd.Series(pd.NA, index=out.index)
+        out["controller"] = given.fillna(spec.controller).astype("string")
     for header, category in category_columns(spec, headers, label).items():
         # Only whether each record holds something in the column is kept: the risk model
         # scores what a column exposes, never what it says.

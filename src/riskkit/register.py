@@ -309,9 +309,13 @@ class IncidentState:
 DEFAULT_DEADLINE_HOURS = 72.0  # what registers written before model 2.0 assumed
 
 
-def state(events: list[Event]) -> IncidentState:
+def state(events: list[Event], controller: str | None = None) -> IncidentState:
+    """The incident's position; with ``controller``, decisions recorded for another controller
+    (``riskkit decide --controller``) are left out, and those for the whole incident kept."""
     s = IncidentState(events[0].incident_id if events else "")
     for e in events:
+        if controller is not None and e.kind != "assessment" and e.payload.get("controller") not in (None, controller):
+            continue
         if e.kind == "assessment":
             s.assessments += 1
             s.proposed_notify = e.payload.get("regulator", {}).get("notify")
@@ -339,7 +343,7 @@ def record_decisions(reg: Register, incident_id: str, events: list[tuple[str, di
     written = []
     for kind, payload in events:
         if kind == "filing":
-            current = state(reg.events(incident_id))
+            current = state(reg.events(incident_id), payload.get("controller"))  # each controller files its own
             if current.first_filing is None:
                 if current.deadline is None:
                     raise RegisterError(f"incident {incident_id} has no assessment in the register yet; run riskkit "
@@ -368,4 +372,5 @@ def assessment_payload(summary: dict, incident: Incident, model_path: Path | Non
         "risk_bands": summary["risk_bands"], "regulator": summary["regulator"],
         "communicate": summary["communicate"], "scope": summary.get("scope"),
         "deadline_hours": summary.get("deadline_hours", DEFAULT_DEADLINE_HOURS),
+        "controllers": summary.get("controllers", []),
     }

@@ -19,6 +19,7 @@ PERSONAL_FIELDS = set(CANONICAL_FIELDS) - {"case_ref", "case_district", "lon", "
                                            "district", "markers", "notes", "job_title", "salary_band"}
 # Columns of these fields hold personal data as well, through the record they belong to.
 PERSONAL_FIELDS |= {"markers", "notes", "lat", "lon", "easting", "northing", "job_title", "salary_band"}
+PERSONAL_FIELDS -= {"controller"}  # the organisation a record belongs to
 # Value patterns strong enough to propose a field with no help from the header.
 VALUE_ONLY = {"postcode": "postcode", "ni_number": "ni_number", "email": "email", "phone": "phone",
               "name_comma": "full_name", "case_role": "role", "lat": "lat", "lon": "lon"}
@@ -45,6 +46,7 @@ class ColumnGuess:
     evidence: list[str] = field(default_factory=list)
     reason: str = ""  # why it is unmapped, or what to check
     profile: Profile = field(default_factory=Profile)
+    alternatives: list[tuple[float, str]] = field(default_factory=list)  # other canonical fields, best first
 
     @property
     def sure(self) -> bool:
@@ -82,7 +84,7 @@ def _fit(name: str, p: Profile) -> float | None:
     if name in {"town", "district", "case_district"}:
         if s("has_digit", 0.0) > 0.2 or s("address", 0.0) > 0.5:
             return 0.0
-        wordy = p.mean_words <= 4 and (p.distinct_ratio < 0.6 or p.values < 20)
+        wordy = p.mean_words <= 4 and (p.distinct_ratio < 0.6 or p.values < 20 or s("name_like", 0.0) >= 0.8)
         return max(s("place", 0.0), 0.8 if wordy else 0.6)
     if name == "role":
         return s("case_role", 0.0)
@@ -96,6 +98,9 @@ def _fit(name: str, p: Profile) -> float | None:
         return 0.8 if p.mean_words >= 1.5 and not s("date") else 0.6
     if name == "markers":
         return 0.8 if not s("number") else 0.4
+    if name == "controller":  # a few organisations, named in words
+        few = p.distinct <= 50 and (p.distinct_ratio <= 0.5 or p.values < 20)
+        return 0.9 if few and s("has_digit", 0.0) < 0.2 else 0.2
     return None
 
 
@@ -112,8 +117,10 @@ def _adjust(conf: float, fit: float | None) -> float:
 def _evidence(p: Profile) -> list[str]:
     out = []
     for name, share in sorted(p.share.items(), key=lambda kv: -kv[1]):
-        if name in {"number", "single_word_name", "multi_word_name", "name_like", "ons_code"} and share < 0.95:
+        if name in {"number", "single_word_name", "multi_word_name", "ons_code"} and share < 0.95:
             continue
+        if name in {"name_like", "has_digit"}:
+            continue  # helpers for other checks, not evidence a reader needs
         if name in {"band", "number", "payroll_id"} and len(p.share) > 1 and out:
             continue  # a side effect of a stronger pattern already shown
         if share >= 0.5 and name in LABELS:
@@ -160,7 +167,7 @@ def classify_column(header: str, values: list[str], position: int = 0,
         return ColumnGuess(header, position, None, name, conf, personal, [why, *evidence], _category_reason(name), p)
     guess = ColumnGuess(header, position, name, name, conf, personal, [why, *evidence], profile=p)
     guess.alternatives = sorted(((c, n) for n, (c, _) in options.items() if n != name and n in CANONICAL_FIELDS),
-                                reverse=True)  # type: ignore[attr-defined]
+                                reverse=True)
     if p.values == 0:
         guess.confidence = min(conf, 0.7)
         guess.reason = "the column is empty in this file"
@@ -192,6 +199,9 @@ def _unproposed(header: str, position: int, p: Profile, evidence: list[str]) -> 
     if p.share.get("flag", 0.0) >= 0.9:
         return ColumnGuess(header, position, None, "flag", 0.5, True, evidence,
                            f"a Y/N flag the header '{normalise(header)}' does not explain: check what it marks", p)
+    if p.share.get("number", 0.0) >= 0.9 and p.distinct <= 50:
+        return ColumnGuess(header, position, None, "code", 0.5, False, evidence,
+                           f"{p.distinct} distinct numbers with no header clue: codes, not personal data? check it", p)
     return ColumnGuess(header, position, None, "unknown", 0.3, True, evidence,
                        "nothing in the header or values identifies it: check it by hand", p)
 
@@ -212,7 +222,7 @@ def classify_table(headers: list[str], columns: list[list[str]],
             taken[g.field] = g
             continue
         winner = taken[g.field]
-        for conf, alt in getattr(g, "alternatives", []):
+        for conf, alt in g.alternatives:
             if alt not in taken and conf >= MAYBE:
                 g.evidence.append(f"{g.field} already taken by '{winner.header}'")
                 g.field = g.category = alt

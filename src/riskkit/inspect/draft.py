@@ -65,6 +65,11 @@ def draft_incident(reports: list[SheetReport], out: Path, skipped: list[tuple[Pa
              f"# Look at every mapping with a 'check:' comment, replace every {PLACEHOLDER} (riskkit assess refuses the file",
              "# until none is left), then run: riskkit assess THIS_FILE --out RESTRICTED_FOLDER",
              FACTS.format(ph=PLACEHOLDER, id=PLACEHOLDER, suggested_id=suggested, data_context=context).rstrip()]
+    owners = sorted({g.header for r in reports if r.kind == "extract" for g in r.guesses if g.field == "controller"})
+    if owners:  # several controllers: each gets its own counts, decision and ICO report once listed
+        lines += [f"# controllers:  # the column(s) {', '.join(repr(h) for h in owners)} name each record's organisation:",
+                  "#   - name: ...  # list each controller; values: [other spellings in the column]",
+                  "#     regime: uk_gdpr  # or dpa2018_part3; contact: its DPO's office (ICO form only)"]
     lookups = [r for r in reports if r.kind == "postcode_lookup"]
     if lookups:
         r = lookups[0]

@@ -67,7 +67,7 @@ RULES: list[tuple[str, str, float]] = [
     ("job_title", r"job|^post( title)?$|position|occupation|designation|"
                   r"^rank$|^title of post$|^(job |staff )?role( title)?$|^role$", 0.85),
     ("role", r"(subject|person|party|involvement|case|asb|"
-             r"capacity)\b.*\b(role|type|involvement|category)$|^involvement$|^party type$|^role in case$", 0.9),
+             r"capacity)\b.*\b(role|type|involvement|category)$|^involvement$|^party type$|^role in case$|^role$", 0.9),
     ("address", r"address|street|^house|^line 1$|^residence", 0.9),
     ("town", r"\btown\b|\bcity\b|locality|^area$|^village$|^place$|^post town$", 0.85),
     # data categories: personal data with no canonical field, and non-personal columns
@@ -82,6 +82,9 @@ RULES: list[tuple[str, str, float]] = [
     ("next_of_kin", r"next of kin|emergency contact|nok", 0.9),
     ("criminal_record", r"conviction|criminal record|caution|dbs|disciplinary", 0.85),
     ("other_date", r"date|^start|^end|joined|^from$|^to$|reported|created|updated|timestamp|^when$|leav|hired", 0.7),
+    # the organisation a record belongs to, when one extract holds several controllers' records
+    ("controller", r"^(police )?force( name)?$|^organi[sz]ation( name)?$|^org( name)?$|^employer( name)?$|"
+                   r"^(data )?controller( name)?$|^(owning|home) (force|organi[sz]ation)$", 0.9),
     ("org_unit", r"department|division|team|unit|directorate|cost cent|station|section|"
                  r"command|force$|^organisation|^employer|^org$|location|^site$|^base$", 0.75),
     ("status", r"status|outcome|result|stage|priority|type$|category$|^type|^category", 0.7),

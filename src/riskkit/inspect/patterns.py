@@ -29,7 +29,8 @@ SORT_ACCOUNT = re.compile(r"^(\d{2}-\d{2}-\d{2}\s*)?\d{8}$")
 _WORD = r"[^\W\d_][^\W\d_'’\-]*(?:['’\-][^\W\d_]+)*"
 NAME_COMMA = re.compile(rf"^{_WORD}(?: {_WORD})*, ?{_WORD}(?: {_WORD})*$")
 NAME_WORDS = re.compile(rf"^(?:(?:Mr|Mrs|Ms|Miss|Dr)\.? )?{_WORD}(?: {_WORD}){{0,3}}$")
-ADDRESS = re.compile(r"^(flat \d+[a-z]?,? )?\d+[A-Za-z]?,? [A-Za-z'’\- ]+|"
+ADDRESS = re.compile(r"^((flat|studio|apartment|apt|unit|room|suite|house)\s+\d+[a-z]?,?\s+)?(\d+[a-z]?(-\d+)?,?\s+)?"
+                     r"[^\W\d_][\w'’\- ,.]+$|"
                      r"\b(road|street|lane|avenue|close|drive|way|court|place|gardens|crescent|terrace)\b", re.IGNORECASE)
 FLAG_VALUES = {"y", "n", "yes", "no", "true", "false", "t", "f", "0", "1", "x", "✓"}
 CASE_ROLES = {"victim", "offender", "alleged offender", "suspect", "witness", "complainant", "perpetrator",
@@ -58,10 +59,6 @@ class Profile:
     mean_length: float = 0.0
     mean_words: float = 0.0
     max_repeat: int = 0  # how often the most frequent value occurs
-
-    def top(self) -> tuple[str, float] | None:
-        """The pattern most values match."""
-        return max(self.share.items(), key=lambda kv: kv[1]) if self.share else None
 
     @property
     def distinct_ratio(self) -> float:
@@ -179,9 +176,9 @@ def profile(values: list[str], known_places: set[str] | None = None) -> Profile:
             hit("single_word_name" if words == 1 else "multi_word_name", n)
             if words <= 3:
                 hit("name_like", n)
-        if ADDRESS.search(v) and re.search(r"\d", v) or ADDRESS.search(v) and len(v.split()) >= 2 and not d:
-            if re.search(r"\d", v) or re.search(r"\b(road|street|lane|avenue|close|drive)\b", low):
-                hit("address", n)
+        if not d and len(v.split()) >= 2 and ADDRESS.search(v) and \
+                (re.search(r"\d", v) or re.search(r"\b(road|street|lane|avenue|close|drive)\b", low)):
+            hit("address", n)
         if re.search(r"\d", v):
             hit("has_digit", n)
         if len(v) >= 25 and len(v.split()) >= 4:

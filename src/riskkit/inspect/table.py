@@ -7,6 +7,7 @@ share, so evidence is "postcode: 97% of 340 values match", never an example.
 from __future__ import annotations
 
 from riskkit.inspect.inventory import SheetReport
+from riskkit.inspect.tables import MAX_SAMPLE_VALUES
 
 KINDS = {"extract": "extract", "postcode_lookup": "postcode lookup", "no_names": "not listed", "empty": "empty"}
 
@@ -17,6 +18,8 @@ def render(reports: list[SheetReport]) -> str:
     for r in reports:
         s = r.sheet
         what = [f"{s.rows:,} rows", f"header row {s.header_row}"]
+        if s.rows > MAX_SAMPLE_VALUES:
+            what.append(f"patterns from the first {MAX_SAMPLE_VALUES:,} rows")
         if s.name is not None:
             what.insert(0, f"sheet '{s.name}' ({s.visibility}, {s.sheets_in_file} in the workbook)")
         if s.encoding:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,21 +131,23 @@ def _build(path: Path, rows: Iterator[list[str]], **kw: object) -> Sheet:
 
 def _read_csv(path: Path) -> Sheet:
     encoding = detect_encoding(path)
-    with path.open("r", encoding="utf-8-sig" if encoding in {"utf-8", "ascii"} else encoding, newline="") as fh:
+    opened = "utf-8-sig" if encoding in {"utf-8", "ascii"} else encoding
+    with path.open("r", encoding=opened, newline="") as fh:
         sample = fh.read(65536)
-        try:
-            delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-        except csv.Error:
-            delimiter = ","
-        fh.seek(0)
-        text = fh.read()
-    if not text.strip():
+    if not sample.strip():
         raise ExtractError(f"{path}: the file holds no text; re-export it.")
     try:
-        reader = ([c.strip() for c in row] for row in csv.reader(io.StringIO(text.replace("\x00", "")), delimiter=delimiter))
-        return _build(path, reader, name=None, visibility="visible", encoding=encoding, delimiter=delimiter)
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
-        raise ExtractError(f"{path}: cannot be parsed as CSV; check that this is a CSV export.") from None
+        delimiter = ","
+    # Streamed: every row is counted, only the first MAX_SAMPLE_VALUES are kept.
+    with path.open("r", encoding=opened, newline="") as fh:
+        lines = (line.replace("\x00", "") for line in fh)
+        try:
+            reader = ([c.strip() for c in row] for row in csv.reader(lines, delimiter=delimiter))
+            return _build(path, reader, name=None, visibility="visible", encoding=encoding, delimiter=delimiter)
+        except csv.Error:
+            raise ExtractError(f"{path}: cannot be parsed as CSV; check that this is a CSV export.") from None
 
 
 def _cell(value: object) -> str:
@@ -184,9 +185,11 @@ def _read_parquet(path: Path) -> Sheet:
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(path)
+        pf = pq.ParquetFile(path)
+        first = next(pf.iter_batches(batch_size=MAX_SAMPLE_VALUES), None)
     except Exception as exc:  # pyarrow raises several types for corrupt files
         raise ExtractError(f"{path}: the Parquet file cannot be read ({type(exc).__name__}); re-export it.") from None
-    sample = table.slice(0, MAX_SAMPLE_VALUES)
-    columns = [[_cell(v) for v in sample.column(i).to_pylist()] for i in range(sample.num_columns)]
-    return Sheet(path, None, "visible", 1, [str(n) for n in table.column_names], columns, table.num_rows)
+    names = [str(n) for n in pf.schema_arrow.names]
+    columns = [[_cell(v) for v in first.column(i).to_pylist()] for i in range(len(names))] if first is not None \
+        else [[] for _ in names]
+    return Sheet(path, None, "visible", 1, names, columns, pf.metadata.num_rows)

@@ -4,7 +4,8 @@ too) with its rows, the data categories found in it, and what no column mapping 
 Issue 16 item 4 asks the briefing for this inventory; this module computes it from the
 incident alone, as sentences and rows of counts and category names. It never names a column
 or quotes a value (a header can itself be personal, "Smith J - notes"), so its output may go
-into the leadership HTML and summary.json. Wiring it into the briefing is left to the merge.
+into the leadership HTML and summary.json; the analysis keeps it and the briefing's data section
+shows it.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class InventoryRow:
     columns: int
     categories: list[str] = field(default_factory=list)  # plain words, sorted, personal data first
     listed: bool = True  # listed under files in the incident
+    excluded_sheet: bool = False  # named under exclude_sheets by the analyst (the reason is not repeated)
     mapped: int = 0
     excluded: int = 0  # listed under unmapped by the analyst
     uncovered: int = 0  # neither mapped nor excluded
@@ -54,7 +56,9 @@ class InventoryRow:
             (f" ({self.visibility})" if self.visibility != "visible" else "")
         what = f"{self.rows:,} row{'s' if self.rows != 1 else ''}, {self.columns} column{'s' if self.columns != 1 else ''}"
         found = f": {', '.join(self.categories)}" if self.categories else ", not personal data"
-        if not self.listed:
+        if not self.listed and self.excluded_sheet:
+            tail = "excluded by the analyst"
+        elif not self.listed:
             tail = "not used in this assessment"
         elif self.uncovered:
             tail = (f"{self.mapped} mapped, {self.excluded} excluded by the analyst, {self.uncovered} not covered by "
@@ -66,10 +70,28 @@ class InventoryRow:
         return f"{where}: {what}{found}; {tail}."
 
 
+def _reads(e: ExtractFile, sheet: Sheet, first: bool) -> bool:
+    """Whether an entry reads this sheet: named under ``sheets``, every sheet not excluded with
+    ``sheets: all``, else the named ``sheet`` (none named means a workbook's first)."""
+    if sheet.name is None:
+        return True
+    if isinstance(e.sheets, dict):
+        return sheet.name in e.sheets
+    if e.sheets == "all":
+        return sheet.name not in e.exclude_sheets
+    return e.sheet == sheet.name or (e.sheet is None and first)
+
+
 def _entries(incident: Incident, path: Path, sheet: Sheet, first: bool) -> list[ExtractFile]:
-    """The incident's entries that read this sheet (no ``sheet:`` means a workbook's first)."""
-    return [e for e in incident.files if incident.resolve(e.path) == path
-            and (sheet.name is None or e.sheet == sheet.name or (e.sheet is None and first))]
+    """The incident's entries that read this sheet."""
+    return [e for e in incident.files if incident.resolve(e.path) == path and _reads(e, sheet, first)]
+
+
+def _covered(entries: list[ExtractFile], sheet: Sheet) -> tuple[set[str], set[str]]:
+    """Headers mapped (to a canonical field, or under ``categories``) and headers excluded."""
+    mapped = {h for e in entries for h in e.columns_for(sheet.name if isinstance(e.sheets, dict) else None).values()}
+    mapped |= {h for e in entries for h in e.categories}
+    return mapped, {h for e in entries for h in e.unmapped}
 
 
 def workbook_inventory(incident: Incident) -> list[InventoryRow]:
@@ -84,8 +106,7 @@ def workbook_inventory(incident: Incident) -> list[InventoryRow]:
         for index, sheet in enumerate(read_tables(path)):
             guesses = classify_table(sheet.headers, sheet.columns, set(known_places()))
             entries = _entries(incident, path, sheet, index == 0)
-            mapped = {h for e in entries for h in e.columns.values()}
-            excluded = {h for e in entries for h in e.unmapped}
+            mapped, excluded = _covered(entries, sheet)
             words: dict[str, bool] = {}
             for g in guesses:
                 word = WORDS.get(g.category)
@@ -95,7 +116,9 @@ def workbook_inventory(incident: Incident) -> list[InventoryRow]:
             rows.append(InventoryRow(
                 file=path.name, sheet=sheet.name, visibility=sheet.visibility, rows=sheet.rows,
                 columns=len(sheet.headers), categories=sorted(words, key=lambda w: (not words[w], w)),
-                listed=bool(entries), mapped=sum(g.header in mapped for g in guesses),
+                listed=bool(entries), excluded_sheet=any(
+                    incident.resolve(e.path) == path and sheet.name in e.exclude_sheets for e in incident.files),
+                mapped=sum(g.header in mapped for g in guesses),
                 excluded=sum(g.header in excluded for g in guesses), uncovered=len(uncovered) if entries else 0,
                 uncovered_personal=sum(g.personal for g in uncovered) if entries else 0))
     return rows
