@@ -116,7 +116,7 @@ def analyse(incident: str | Path | Incident, model: str | Path | None = None,
                         -persons["band_rank"].to_numpy()))
     persons = persons.take(order)
     persons["priority"] = np.arange(1, len(persons) + 1)
-    return replace(_assemble(inc, mdl, data, records, persons, case_district, case_rule, assignment, geo, now),
+    return replace(_assemble(inc, mdl, data, records, persons, case_district, case_rule, assignment, geo, now, inc_risk),
                    links=links, inventory=extract_inventory(inc))
 
 
@@ -136,11 +136,11 @@ def extract_inventory(inc: Incident) -> list[dict]:
 
 def _assemble(inc: Incident, mdl: risk.RiskModel, data: Ingested, records: pd.DataFrame, persons: pd.DataFrame,
               case_district: pd.Series, case_rule: pd.Series, assignment: geography.Assignment,
-              geo: geography.Geography, now: datetime | None) -> Analysis:
+              geo: geography.Geography, now: datetime | None, inc_risk: risk.IncidentRisk | None = None) -> Analysis:
     """The cheap, derived parts: counts, decisions and findings (also used when loading)."""
     table = counts.per_district(records, persons, case_district)
     run_at = now or datetime.now(UTC)
-    inc_risk = risk.incident_risk(inc, mdl)
+    inc_risk = inc_risk or risk.incident_risk(inc, mdl)
     decisions = decide(persons, inc, mdl, data.rows_read, data.rows_quarantined, run_at, inc_risk)
     findings = list(data.findings)
     if assignment.summary["unknown_district_names"]:

@@ -64,7 +64,7 @@ def _record_features(records: pd.DataFrame, incident: Incident, model: RiskModel
         f[f"field_{name}"] = col.fillna(False).astype(bool) if col.dtype == bool else col.notna()
     f["field_lon"] = f.get("field_lon", False) | records["lat"].notna() & records["lon"].notna()
     f["field_easting"] = f.get("field_easting", False) | records["easting"].notna()
-    for name in model.categories:
+    for name in category_adjustments(incident):  # only the categories this incident's files declare
         col = records.get(f"cat__{name}")
         f[f"cat_{name}"] = col.fillna(False).astype(bool).to_numpy() if col is not None else False
 
