@@ -17,19 +17,31 @@ from dataclasses import dataclass, field
 
 FIRST = ["Ann", "Bob", "Cara", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jo", "Kim", "Lee", "Mia", "Ned",
          "Oli", "Pat", "Raj", "Sue", "Tom", "Uma", "Val", "Wes", "Xia", "Yan", "Zoe"]
-LAST = ["Example", "Sample", "Testcase", "Placeholder", "Fictional", "Madeup", "Invented", "Notreal"]
+LAST = ["Ashdown", "Brackley", "Colwyn", "Dunmore", "Ellery", "Fenwick", "Garside", "Holbrook", "Ingram",
+        "Jellicoe", "Kettering", "Lomax", "Merriman", "Norbury", "Ormerod", "Pennock", "Quayle", "Rudge",
+        "Stanier", "Thursby", "Upcott", "Venning", "Whitlock", "Yardley", "Zouch", "Abbing", "Birtles",
+        "Cundall", "Dimmock", "Eggleton", "Frome", "Gledhill", "Hurrell", "Izzard", "Jowett", "Kilner",
+        "Lusby", "Mottram", "Nettleship", "Oddie", "Pluck", "Quarmby", "Roebuck", "Sugden", "Tuffin"]
+STREETS = ["High Street", "Mill Lane", "Church Road", "Station Road", "Park Avenue", "Kings Close", "Orchard Way"]
 
 
 def people(n: int, *fields: str) -> list[dict]:
-    """``n`` invented people with the listed canonical fields filled (headers are the field names)."""
+    """``n`` invented people with the listed canonical fields filled (headers are the field names).
+
+    Each row is a clearly different person (distinct surname, street, postcode and date of birth), so
+    that record linkage counts ``n`` people: with near-identical invented rows ("Example0",
+    "Example1", one postcode) the linker rightly merged them into one or a few people, and the
+    cases were then assessed as if far fewer people were affected than the source describes.
+    """
     rows = []
     for i in range(n):
-        first, last = FIRST[i % len(FIRST)], LAST[i // len(FIRST) % len(LAST)]
-        value = {"case_ref": f"R{i + 1:04d}", "full_name": f"{first} {last}{i}", "address": f"{i + 1} High Street",
-                 "postcode": "HP1 1AA", "date_of_birth": f"{1 + i % 28:02d}/03/1975", "email": f"p{i}@example.org",
+        first, last = FIRST[i % len(FIRST)], LAST[i % len(LAST)]
+        value = {"case_ref": f"R{i + 1:04d}", "full_name": f"{first} {last}", "address": f"{i + 1} {STREETS[i % 7]}",
+                 "postcode": f"HP{1 + i % 9} {1 + i // 9}{chr(65 + i % 26)}{chr(90 - i % 26)}",
+                 "date_of_birth": f"{1 + i % 28:02d}/{1 + i % 12:02d}/{1950 + i}", "email": f"{first}.{last}@example.org".lower(),
                  "phone": f"07700 900{i % 1000:03d}", "job_title": "Constable", "employee_id": f"E{i:05d}",
                  "ni_number": f"QQ12{i % 10000:04d}C", "bank_account": f"12-34-56 {10000000 + i}",
-                 "last_name": f"{last}{i}", "first_name": first[0]}
+                 "last_name": last, "first_name": first[0]}
         rows.append({f: value.get(f, f"{f} {i}") for f in fields})
     return rows
 
@@ -88,8 +100,10 @@ EDPB_CASES = [
     Case("EDPB-01", "Ransomware with proper backup and without exfiltration", EDPB, False, False,
          people(12, "full_name", "email", "phone"),
          {**ATTACK, "recipients": "none", "evidence_of_access": "none", "availability_loss": "temporary",
-          "duration_hours": 4}, incident={"subject_categories": ["employees", "customers"]},
-         assumed="restored from backup within hours (4 h)"),
+          "duration_hours": 4, "encrypted": {"state_of_the_art": True, "key_compromised": False}},
+         incident={"subject_categories": ["employees", "customers"]},
+         assumed="a few dozen people (12 rows); data encrypted at rest, key safe; logs show no outward flow; "
+                 "restored from backup within hours (4 h)"),
     Case("EDPB-02", "Ransomware without proper backup", EDPB, True, False,
          people(12, "full_name", "email", "phone"),
          {**ATTACK, "recipients": "none", "evidence_of_access": "none", "availability_loss": "permanent",
@@ -109,11 +123,13 @@ EDPB_CASES = [
          {**ATTACK, "recipients": "unknown", "evidence_of_access": "accessed"},
          categories={"CV": "other"}, incident={"data_context": ["job_seekers"]}),
     Case("EDPB-06", "Exfiltration of hashed passwords from a website", EDPB, False, False,
-         _with(people(12), Username="u", PasswordHash="h"),
+         _with(people(12, "email"), PasswordHash="h"),
          {**ATTACK, "recipients": "unknown", "evidence_of_access": "accessed",
           "encrypted": {"state_of_the_art": True, "key_compromised": False}},
-         categories={"Username": "username", "PasswordHash": "credentials"},
-         assumed="salted state-of-the-art hashes encoded as 'encrypted, key safe'; no name column"),
+         categories={"PasswordHash": "credentials"},
+         assumed="salted state-of-the-art hashes encoded as 'encrypted, key safe'; no name column; the login "
+                 "identifier encoded as an email address (intake needs one identifying field, and a bare "
+                 "username is not one)"),
     Case("EDPB-07", "Credential stuffing attack on a banking website", EDPB, True, True,
          _with(people(12, "full_name", "bank_account"), History="payments", Login="l"),
          {**ATTACK, "recipients": "unknown", "evidence_of_access": "accessed"},
@@ -136,9 +152,10 @@ EDPB_CASES = [
          incident={"subject_categories": ["customers"]}, assumed="backup available (no availability loss)"),
     Case("EDPB-11", "Stolen material storing non-encrypted personal data", EDPB, True, True,
          people(30, "full_name", "address", "date_of_birth"),
-         {"channel": "stolen_device", "malicious": True, "recipients": "unknown", "availability_loss": "permanent"},
+         {"channel": "stolen_device", "malicious": True, "recipients": "unknown"},
          incident={"subject_categories": ["customers"]},
-         assumed="30 rows stand for the 100,000 customers; no backup"),
+         assumed="30 rows stand for the 100,000 customers; no password or encryption; restorable from the "
+                 "daily backup (no availability loss)"),
     Case("EDPB-12", "Stolen paper files with sensitive data", EDPB, True, True,
          _with(people(12, "full_name", "date_of_birth"), Treatment="noted"),
          {"channel": "paper", "malicious": True, "recipients": "unknown", "availability_loss": "permanent"},
