@@ -9,6 +9,10 @@ data breaches" (2013), the calibration examples quoted in /work/shared/reference
 EDPB Guidelines 01/2021 on examples regarding personal data breach notification (version 2.0),
 cases 1 to 18, each ending with a table "internal documentation / notification to SA /
 communication to data subjects".
+
+Which text each published outcome was checked against (and which are still unverified, written
+from memory) is in docs/methodology.md, section 5, column "source": only EDPB Case 01 was read in
+the guidelines themselves; change an outcome only with the case's own table in hand.
 """
 
 from __future__ import annotations
