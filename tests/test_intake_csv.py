@@ -171,3 +171,19 @@ def test_unclosed_quote_early_in_a_long_file_names_its_line(tmp_path):
     lines[0] = _line(1, '"Bob Unclosed')
     with pytest.raises(ExtractError, match="line 2"):
         _run(tmp_path, HEADER + "".join(lines))
+
+
+def test_column_not_found_never_quotes_a_first_row_of_data(tmp_path):
+    # A file without its header row: the first record is a person.
+    text = "C1,Victim,Zebedee Quartermaine,01/02/1980,1 High St,HP1 1AA,Dacorum\n" + _line(2)
+    with pytest.raises(ExtractError) as err:
+        _run(tmp_path, text)
+    msg = str(err.value)
+    assert "looks like data" in msg and "header_row" in msg
+    assert "Zebedee" not in msg and "HP1" not in msg and "01/02/1980" not in msg
+
+
+def test_column_not_found_shows_headers_that_look_like_headers(tmp_path):
+    with pytest.raises(ExtractError) as err:
+        _run(tmp_path, HEADER.replace("Postcode", "Post Code") + _line(1))
+    assert "closest headers found: 'Post Code'" in str(err.value)
