@@ -215,3 +215,21 @@ def test_cli_decide_with_controller_and_ico_form_per_controller(tmp_path, force_
     got = {c["name"]: c for c in summary(a)["controllers"]}
     assert about["Number of personal data records concerned"] == f"{got['Cambridgeshire Constabulary']['subject_records']:,}"
     shutil.rmtree(out)
+
+
+def test_assess_renders_by_controller_and_the_leadership_files_hold_no_personal_data(tmp_path, force_column):
+    import subprocess
+    import sys
+
+    riskkit = str(Path(sys.executable).parent / "riskkit")
+    _, a, _, _ = force_column
+    incident, out = str(a.incident.source), tmp_path / "out"
+    run = subprocess.run([riskkit, "assess", incident, "--out", str(out), "--quiet", "--register",
+                          f"sqlite:///{tmp_path / 'r.sqlite'}"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    html = (out / "briefing.html").read_text()
+    assert "By controller" in html and "What the extract holds" in html
+    s = json.loads((out / "summary.json").read_text())
+    assert [c["name"] for c in s["controllers"]] == list(FORCES)
+    check = subprocess.run([riskkit, "check-output", str(out), "--incident", incident], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
