@@ -30,6 +30,7 @@ def _staff_incident(folder: Path, files: list[dict], listed: bool = True) -> Pat
     if listed:
         spec["controllers"] = [{"name": n, "values": v, "contact": "the force's data protection office"}
                                for n, v in FORCES.items()]
+        spec["controllers"][1]["regime"] = "dpa2018_part3"  # Bedfordshire's own regime
     path = folder / "incident.yml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path
@@ -93,6 +94,7 @@ def test_each_controller_has_its_own_decision_and_the_briefing_a_by_controller_s
         assert set(c) == {"name", "regime", "cases", "subject_records", "people", "people_range", "risk_bands",
                           "regulator", "communicate"}
         assert c["regulator"]["deadline"] == s["regulator"]["deadline"]
+        assert c["regulator"]["law"] == ("DPA 2018 s.67" if c["name"] == "Bedfordshire Police" else "UK GDPR Art. 33")
         assert c["communicate"]["required"] + c["communicate"]["recommended"] <= c["people"]
     assert "contact" not in json.dumps(s["controllers"])  # the DPO contact is for the ICO form only
     html = briefing.decisions(a).data
