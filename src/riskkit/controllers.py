@@ -72,14 +72,27 @@ def info(incident: Incident, name: str) -> Controller:
     return found if found else Controller(name=name)
 
 
-def scope(a: Analysis, name: str, of: pd.Series | None = None) -> Analysis:
+def _positions(a: Analysis) -> tuple[np.ndarray, np.ndarray]:
+    """Per record, the position of its person in ``a.people`` and of its case in ``a.case_district``
+    (hash lookups once, so that each controller's view is a boolean mask, not a string search)."""
+    person = a.people.index.get_indexer(a.records["person_id"])
+    case = pd.Index(a.case_district.index.astype(str)).get_indexer(a.records["case_ref"].astype(str))
+    return person, case
+
+
+def scope(a: Analysis, name: str, of: pd.Series | None = None,
+          positions: tuple[np.ndarray, np.ndarray] | None = None) -> Analysis:
     """One controller's view: its records, every person with a record of its, its cases, and
     its own decisions under its own regime. The incident's facts are otherwise the same."""
     of = record_controllers(a.records, a.incident) if of is None else of
+    person, case = _positions(a) if positions is None else positions
     mask = (of == name).to_numpy()
     records = a.records[mask]
-    persons = a.people[a.people.index.isin(pd.unique(records["person_id"]))]
-    cases = a.case_district[a.case_district.index.isin(pd.unique(records["case_ref"].astype(str)))]
+    people_mask = np.zeros(len(a.people), dtype=bool)
+    people_mask[person[mask]] = True
+    case_mask = np.zeros(len(a.case_district), dtype=bool)
+    case_mask[case[mask][case[mask] >= 0]] = True
+    persons, cases = a.people[people_mask], a.case_district[case_mask]
     ctrl = info(a.incident, name)
     inc = a.incident.model_copy(update={"controller": ctrl.name, "regime": ctrl.regime or a.incident.regime})
     table = counts.per_district(records, persons, cases)
@@ -95,19 +108,21 @@ def views(a: Analysis) -> list[Analysis]:
     found = names(a, of)
     if len(found) <= 1:
         return [a]
-    out = [scope(a, n, of) for n in found]
-    check(a, out)
+    positions = _positions(a)
+    out = [scope(a, n, of, positions) for n in found]
+    check(a, out, positions[0], of)
     return out
 
 
-def check(a: Analysis, parts: list[Analysis]) -> None:
+def check(a: Analysis, parts: list[Analysis], person: np.ndarray, of: pd.Series) -> None:
     """Raise unless every record is in exactly one controller and every person in at least one."""
     if sum(len(p.records) for p in parts) != len(a.records):
         raise AssertionError("controllers' subject records do not add up to the total")
+    if (person < 0).any():
+        raise AssertionError("a record's person is missing from the people table")
     covered = np.zeros(len(a.people), dtype=bool)
-    for p in parts:
-        covered |= a.people.index.isin(p.people.index)
-    if not covered.all() or any(len(p.people) > len(a.people) for p in parts):
+    covered[person] = True  # every person has a record, and every record a controller
+    if not covered.all() or sum(len(p.people) for p in parts) < len(a.people):
         raise AssertionError(f"controllers cover {int(covered.sum())} people, total is {len(a.people)}")
 
 
