@@ -199,7 +199,7 @@ def summary(a: Analysis) -> dict:
         "communicate_channels": d.channels,
         "unknowns": d.unknowns,
         "data_quality": a.findings,
-        "controllers": controllers.figures(a),
+        "controllers": controllers.figures(a, ranges["total"]),
     }
 
 

@@ -126,10 +126,12 @@ def check(a: Analysis, parts: list[Analysis], person: np.ndarray, of: pd.Series)
         raise AssertionError(f"controllers cover {int(covered.sum())} people, total is {len(a.people)}")
 
 
-def figures(a: Analysis) -> list[dict]:
-    """summary.json's ``controllers``: counts, bands and decisions per controller, no personal data."""
+def figures(a: Analysis, whole_range: dict | None = None) -> list[dict]:
+    """summary.json's ``controllers``: counts, bands and decisions per controller, no personal data.
+    ``whole_range`` is the incident's people range when already computed (one controller's is the same)."""
     out = []
-    for v in views(a):
+    parts = views(a)
+    for v in parts:
         d = v.decisions
         bands = v.people["band"].value_counts()
         out.append({
@@ -138,7 +140,8 @@ def figures(a: Analysis) -> list[dict]:
             "cases": v.cases,
             "subject_records": len(v.records),
             "people": len(v.people),
-            "people_range": counts.people_range(v.records, v.people)["total"],
+            "people_range": whole_range if whole_range and len(parts) == 1 else
+            counts.people_range(v.records, v.people)["total"],
             "risk_bands": {b: int(bands.get(b, 0)) for b in BANDS},
             "regulator": {"notify": d.notify, "law": d.law, "deadline": d.deadline.isoformat(),
                           "hours_left": round(d.hours_left, 2), "reason": d.reason, "regulator": d.regulator},
