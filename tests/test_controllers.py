@@ -30,6 +30,7 @@ def _staff_incident(folder: Path, files: list[dict], listed: bool = True) -> Pat
     if listed:
         spec["controllers"] = [{"name": n, "values": v, "contact": "the force's data protection office"}
                                for n, v in FORCES.items()]
+        spec["controllers"][1]["regime"] = "dpa2018_part3"  # Bedfordshire's own regime
     path = folder / "incident.yml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path
@@ -93,6 +94,7 @@ def test_each_controller_has_its_own_decision_and_the_briefing_a_by_controller_s
         assert set(c) == {"name", "regime", "cases", "subject_records", "people", "people_range", "risk_bands",
                           "regulator", "communicate"}
         assert c["regulator"]["deadline"] == s["regulator"]["deadline"]
+        assert c["regulator"]["law"] == ("DPA 2018 s.67" if c["name"] == "Bedfordshire Police" else "UK GDPR Art. 33")
         assert c["communicate"]["required"] + c["communicate"]["recommended"] <= c["people"]
     assert "contact" not in json.dumps(s["controllers"])  # the DPO contact is for the ICO form only
     html = briefing.decisions(a).data
@@ -215,3 +217,21 @@ def test_cli_decide_with_controller_and_ico_form_per_controller(tmp_path, force_
     got = {c["name"]: c for c in summary(a)["controllers"]}
     assert about["Number of personal data records concerned"] == f"{got['Cambridgeshire Constabulary']['subject_records']:,}"
     shutil.rmtree(out)
+
+
+def test_assess_renders_by_controller_and_the_leadership_files_hold_no_personal_data(tmp_path, force_column):
+    import subprocess
+    import sys
+
+    riskkit = str(Path(sys.executable).parent / "riskkit")
+    _, a, _, _ = force_column
+    incident, out = str(a.incident.source), tmp_path / "out"
+    run = subprocess.run([riskkit, "assess", incident, "--out", str(out), "--quiet", "--register",
+                          f"sqlite:///{tmp_path / 'r.sqlite'}"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    html = (out / "briefing.html").read_text()
+    assert "By controller" in html and "What the extract holds" in html
+    s = json.loads((out / "summary.json").read_text())
+    assert [c["name"] for c in s["controllers"]] == list(FORCES)
+    check = subprocess.run([riskkit, "check-output", str(out), "--incident", incident], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr

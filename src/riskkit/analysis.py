@@ -201,7 +201,7 @@ def summary(a: Analysis) -> dict:
         "data_quality": a.findings,
         "fields_set_missing": a.ingested.set_missing,
         "sheets": a.ingested.sheets,
-        "controllers": controllers.figures(a),
+        "controllers": controllers.figures(a, ranges["total"]),
     }
 
 

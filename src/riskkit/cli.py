@@ -404,7 +404,8 @@ def register_export(out: Annotated[Path, typer.Option(help="Folder for breach_lo
 @app.command("ico-form")
 def ico_form(
     incident: Annotated[Path, typer.Argument(help="The incident.yml.")],
-    out: Annotated[Path, typer.Option(help="Folder for ico_form.md and ico_form.json.")] = Path("."),
+    out: Annotated[Path, typer.Option(help="Folder for ico_form.md and ico_form.json (ico_form_<controller>.md "
+                                           "and .json for each controller when there are several).")] = Path("."),
     model: Annotated[Path | None, typer.Option(help="Risk model YAML.")] = None,
     register: RegisterOpt = None,
 ) -> None:

@@ -42,24 +42,26 @@ def _lookup(incident: Incident) -> dict[str, Controller]:
 
 def record_controllers(records: pd.DataFrame, incident: Incident) -> pd.Series:
     """Per record, its controller's name (listed name when known, else the column's value,
-    else the incident's ``controller``)."""
+    else the incident's ``controller``). Works on the column's distinct values: ten million
+    records name a handful of organisations."""
     given = records["controller"] if "controller" in records else pd.Series(pd.NA, index=records.index)
-    text = given.astype("string").str.strip().replace("", pd.NA)
-    distinct = pd.Series(text.dropna().unique(), dtype="string")
-    if len(distinct) > MAX_CONTROLLERS:
-        raise ExtractError(f"the column mapped to 'controller' has {len(distinct):,} different values (at most "
-                           f"{MAX_CONTROLLERS} organisations expected); check that mapping in the incident file.")
+    column = given.astype("category")
+    spelled = pd.Series(column.cat.categories.astype(str)).str.strip()
+    if spelled.ne("").sum() > MAX_CONTROLLERS:
+        raise ExtractError(f"the column mapped to 'controller' has {int(spelled.ne('').sum()):,} different values "
+                           f"(at most {MAX_CONTROLLERS} organisations expected); check that mapping in the incident file.")
     lookup = _lookup(incident)
-    names = {v: (lookup[v.casefold()].name if v.casefold() in lookup else v) for v in distinct}
-    out = pd.Series(incident.controller, index=records.index, dtype=object)
-    known = text.notna().to_numpy()
-    out[known] = text[known].map(names).to_numpy(dtype=object)
-    return out.astype("category")
+    named = [lookup[v.casefold()].name if v.casefold() in lookup else (v or incident.controller) for v in spelled]
+    targets = sorted(set(named) | {incident.controller})
+    code_of = np.array([targets.index(n) for n in named] + [targets.index(incident.controller)], dtype=np.int64)
+    codes = code_of[column.cat.codes.to_numpy()]  # code -1 (no value) takes the last: the incident's controller
+    return pd.Series(pd.Categorical.from_codes(codes, targets), index=records.index)
 
 
-def names(a: Analysis) -> list[str]:
+def names(a: Analysis, of: pd.Series | None = None) -> list[str]:
     """The controllers with any record: listed ones in the incident's order, then others by name."""
-    present = set(record_controllers(a.records, a.incident).unique())
+    of = record_controllers(a.records, a.incident) if of is None else of
+    present = set(of.cat.categories[np.unique(of.cat.codes.to_numpy())])
     listed = [c.name for c in a.incident.controllers if c.name in present]
     return listed + sorted(present - set(listed))
 
@@ -70,14 +72,27 @@ def info(incident: Incident, name: str) -> Controller:
     return found if found else Controller(name=name)
 
 
-def scope(a: Analysis, name: str, of: pd.Series | None = None) -> Analysis:
+def _positions(a: Analysis) -> tuple[np.ndarray, np.ndarray]:
+    """Per record, the position of its person in ``a.people`` and of its case in ``a.case_district``
+    (hash lookups once, so that each controller's view is a boolean mask, not a string search)."""
+    person = a.people.index.get_indexer(a.records["person_id"])
+    case = pd.Index(a.case_district.index.astype(str)).get_indexer(a.records["case_ref"].astype(str))
+    return person, case
+
+
+def scope(a: Analysis, name: str, of: pd.Series | None = None,
+          positions: tuple[np.ndarray, np.ndarray] | None = None) -> Analysis:
     """One controller's view: its records, every person with a record of its, its cases, and
     its own decisions under its own regime. The incident's facts are otherwise the same."""
     of = record_controllers(a.records, a.incident) if of is None else of
+    person, case = _positions(a) if positions is None else positions
     mask = (of == name).to_numpy()
     records = a.records[mask]
-    persons = a.people[a.people.index.isin(pd.unique(records["person_id"]))]
-    cases = a.case_district[a.case_district.index.isin(pd.unique(records["case_ref"].astype(str)))]
+    people_mask = np.zeros(len(a.people), dtype=bool)
+    people_mask[person[mask]] = True
+    case_mask = np.zeros(len(a.case_district), dtype=bool)
+    case_mask[case[mask][case[mask] >= 0]] = True
+    persons, cases = a.people[people_mask], a.case_district[case_mask]
     ctrl = info(a.incident, name)
     inc = a.incident.model_copy(update={"controller": ctrl.name, "regime": ctrl.regime or a.incident.regime})
     table = counts.per_district(records, persons, cases)
@@ -90,27 +105,33 @@ def scope(a: Analysis, name: str, of: pd.Series | None = None) -> Analysis:
 def views(a: Analysis) -> list[Analysis]:
     """One view per controller (the analysis itself when there is only one)."""
     of = record_controllers(a.records, a.incident)
-    found = names(a)
+    found = names(a, of)
     if len(found) <= 1:
         return [a]
-    out = [scope(a, n, of) for n in found]
-    check(a, out)
+    positions = _positions(a)
+    out = [scope(a, n, of, positions) for n in found]
+    check(a, out, positions[0], of)
     return out
 
 
-def check(a: Analysis, parts: list[Analysis]) -> None:
+def check(a: Analysis, parts: list[Analysis], person: np.ndarray, of: pd.Series) -> None:
     """Raise unless every record is in exactly one controller and every person in at least one."""
     if sum(len(p.records) for p in parts) != len(a.records):
         raise AssertionError("controllers' subject records do not add up to the total")
-    union = np.unique(np.concatenate([p.people.index.to_numpy() for p in parts])) if parts else np.array([])
-    if len(union) != len(a.people):
-        raise AssertionError(f"controllers cover {len(union)} people, total is {len(a.people)}")
+    if (person < 0).any():
+        raise AssertionError("a record's person is missing from the people table")
+    covered = np.zeros(len(a.people), dtype=bool)
+    covered[person] = True  # every person has a record, and every record a controller
+    if not covered.all() or sum(len(p.people) for p in parts) < len(a.people):
+        raise AssertionError(f"controllers cover {int(covered.sum())} people, total is {len(a.people)}")
 
 
-def figures(a: Analysis) -> list[dict]:
-    """summary.json's ``controllers``: counts, bands and decisions per controller, no personal data."""
+def figures(a: Analysis, whole_range: dict | None = None) -> list[dict]:
+    """summary.json's ``controllers``: counts, bands and decisions per controller, no personal data.
+    ``whole_range`` is the incident's people range when already computed (one controller's is the same)."""
     out = []
-    for v in views(a):
+    parts = views(a)
+    for v in parts:
         d = v.decisions
         bands = v.people["band"].value_counts()
         out.append({
@@ -119,7 +140,8 @@ def figures(a: Analysis) -> list[dict]:
             "cases": v.cases,
             "subject_records": len(v.records),
             "people": len(v.people),
-            "people_range": counts.people_range(v.records, v.people)["total"],
+            "people_range": whole_range if whole_range and len(parts) == 1 else
+            counts.people_range(v.records, v.people)["total"],
             "risk_bands": {b: int(bands.get(b, 0)) for b in BANDS},
             "regulator": {"notify": d.notify, "law": d.law, "deadline": d.deadline.isoformat(),
                           "hours_left": round(d.hours_left, 2), "reason": d.reason, "regulator": d.regulator},

@@ -98,7 +98,7 @@ def _is_number(text: str) -> bool:
 def _build(path: Path, rows: Iterator[list[str]], **kw: object) -> Sheet:
     head: list[list[str]] = []
     for row in rows:
-        head.append(row)
+        head.append([c.strip() for c in row])
         if len(head) >= HEADER_SCAN_ROWS:
             break
     if not any(any(c for c in r) for r in head):
@@ -113,14 +113,15 @@ def _build(path: Path, rows: Iterator[list[str]], **kw: object) -> Sheet:
 
     def take(row: list[str]) -> None:
         nonlocal count, blank_run
-        if not any(row):
+        # Cells may come unstripped (CSV rows past the sample are only counted): a row of spaces is blank.
+        if not any(row) or not (row[0].strip() or any(c.strip() for c in row)):
             blank_run += 1
             return
         count += blank_run + 1
         blank_run = 0
         if count - 1 < MAX_SAMPLE_VALUES:
             for j in range(len(headers)):
-                columns[j].append(row[j] if j < len(row) else "")
+                columns[j].append(row[j].strip() if j < len(row) else "")
 
     for row in head[at + 1:]:
         take(row)
@@ -142,9 +143,9 @@ def _read_csv(path: Path) -> Sheet:
         delimiter = ","
     # Streamed: every row is counted, only the first MAX_SAMPLE_VALUES are kept.
     with path.open("r", encoding=opened, newline="") as fh:
-        lines = (line.replace("\x00", "") for line in fh)
+        lines = (line.replace("\x00", "") if "\x00" in line else line for line in fh)
         try:
-            reader = ([c.strip() for c in row] for row in csv.reader(lines, delimiter=delimiter))
+            reader = csv.reader(lines, delimiter=delimiter)  # cells stripped in _build, for the rows it keeps
             return _build(path, reader, name=None, visibility="visible", encoding=encoding, delimiter=delimiter)
         except csv.Error:
             raise ExtractError(f"{path}: cannot be parsed as CSV; check that this is a CSV export.") from None
