@@ -7,12 +7,15 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from riskkit.errors import RiskkitError
 from riskkit.paths import REPORTS_DIR, SAMPLE_DIR
+
+if TYPE_CHECKING:
+    from riskkit.register import Event
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   context_settings={"help_option_names": ["-h", "--help"]},
@@ -209,7 +212,7 @@ def _echo_json(data: object) -> None:
     typer.echo(_json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-def _assess_json(summary: dict, out_dir: Path, formats: set[str], event: object, time_left: str) -> dict:
+def _assess_json(summary: dict, out_dir: Path, formats: set[str], event: Event, time_left: str) -> dict:
     """The terminal's closing summary for scripts: file paths, summary.json as written (counts,
     bands, decisions; no personal data) and the register event."""
     files = {"briefing_html": str(out_dir / "briefing.html"), "summary_json": str(out_dir / "summary.json"),
@@ -217,7 +220,7 @@ def _assess_json(summary: dict, out_dir: Path, formats: set[str], event: object,
     if "pdf" in formats:
         files["briefing_pdf"] = str(out_dir / "briefing.pdf")
     return {"files": files, "summary": summary, "time_left": time_left,
-            "register": {"event": getattr(event, "seq", None), "head": getattr(event, "hash", None)}}
+            "register": {"event": event.seq, "head": event.hash}}
 
 
 @app.command()
