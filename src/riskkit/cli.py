@@ -7,17 +7,62 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from riskkit.errors import RiskkitError
 from riskkit.paths import REPORTS_DIR, SAMPLE_DIR
 
+if TYPE_CHECKING:
+    from riskkit.register import Event
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  context_settings={"help_option_names": ["-h", "--help"]},
                   help="Assess personal-data breaches: from a leaked extract to a leadership briefing.")
 boundaries_app = typer.Typer(no_args_is_help=True, help="Official district boundary files.")
 app.add_typer(boundaries_app, name="boundaries")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from riskkit import __version__
+
+        typer.echo(f"riskkit {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                   help="Print riskkit's version and exit.")] = False) -> None:
+    pass
+
+
+def _usage_errors() -> tuple[type[BaseException], ...]:
+    """The exception classes click shows to the user itself (usage errors, exit 2; aborts, exit 1).
+
+    typer 0.2x raises them from the click it bundles (``typer._click``), not from the ``click``
+    package, so a check against ``click.ClickException`` alone never matches: find the class
+    through what typer exports, and keep ``click``'s for a typer that uses click itself."""
+    found: list[type[BaseException]] = [c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"]
+    found.append(typer.Abort)
+    try:
+        import click
+
+        found += [click.ClickException, click.Abort]
+    except ImportError:  # pragma: no cover - typer without click installed
+        pass
+    return tuple(dict.fromkeys(found))
+
+
+def _show_usage_error(exc: BaseException) -> None:
+    """What click's standalone mode prints: the usage, a hint, the message with its suggestion."""
+    show = getattr(exc, "show", None)
+    if show is None:  # an Abort (end of input at a prompt)
+        typer.echo("Aborted!", err=True)
+        sys.exit(1)
+    show()
+    sys.exit(getattr(exc, "exit_code", 2))
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -47,6 +92,8 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt as exc:
         _stopped(exc)
+    except _usage_errors() as exc:  # click's own: usage errors (did you mean ...?), bad parameters
+        _show_usage_error(exc)
     except OSError as exc:
         from riskkit.errors import os_problem
 
@@ -95,6 +142,8 @@ def assess(
     analyst: Annotated[str | None, typer.Option(help="Who ran the assessment (default: the OS user).")] = None,
     register: Annotated[str | None, typer.Option(help="Breach register: SQLite path or database URL "
                                                       "(default: $RISKKIT_REGISTER, else ~/.local/share/riskkit).")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the closing summary as JSON on stdout "
+                                                          "(summary.json's counts, no personal data).")] = False,
 ) -> None:
     """Assess one incident: briefing.html, summary.json and restricted/ outputs; record it in the register."""
     from riskkit.incident import load_incident
@@ -137,6 +186,9 @@ def assess(
 
     s = run_assess(incident, out_dir, model=model, formats=formats, now=when, progress=not quiet, record=record)
     event = recorded[0]
+    if json_out:
+        _echo_json(_assess_json(s, out_dir, formats, event, time_left_words(s["regulator"]["hours_left"])))
+        return
     reg = s["regulator"]
     typer.echo(f"Briefing: {out_dir / 'briefing.html'}")
     typer.echo(f"  {s['cases']:,} cases, {s['subject_records']:,} subject records, {s['people']:,} people; "
@@ -152,6 +204,23 @@ def assess(
         typer.echo(f"  the workbook lists the first {XLSX_MAX_ROWS:,} of {told:,} by priority; "
                    "everyone is in contact_list.csv (RISKKIT_XLSX_MAX_ROWS sets the limit)")
     typer.echo(f"  breach register: event {event.seq} recorded; head {event.hash}")
+
+
+def _echo_json(data: object) -> None:
+    import json as _json
+
+    typer.echo(_json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _assess_json(summary: dict, out_dir: Path, formats: set[str], event: Event, time_left: str) -> dict:
+    """The terminal's closing summary for scripts: file paths, summary.json as written (counts,
+    bands, decisions; no personal data) and the register event."""
+    files = {"briefing_html": str(out_dir / "briefing.html"), "summary_json": str(out_dir / "summary.json"),
+             "restricted": str(out_dir / "restricted")}
+    if "pdf" in formats:
+        files["briefing_pdf"] = str(out_dir / "briefing.pdf")
+    return {"files": files, "summary": summary, "time_left": time_left,
+            "register": {"event": event.seq, "head": event.hash}}
 
 
 @app.command()
@@ -269,6 +338,7 @@ def batch(
 register_app = typer.Typer(no_args_is_help=True, help="The breach register: list, show, verify, export.")
 app.add_typer(register_app, name="register")
 RegisterOpt = Annotated[str | None, typer.Option("--register", help="SQLite path or database URL.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="JSON on stdout instead of tab-separated lines.")]
 
 
 def _parse_time(value: str | None, flag: str) -> datetime | None:
@@ -328,13 +398,18 @@ def decide(
 
 
 @register_app.command("list")
-def register_list(register: RegisterOpt = None) -> None:
+def register_list(register: RegisterOpt = None, json_out: JsonOpt = False) -> None:
     """Incidents with their deadline status: due in N hours, overdue, filed, closed."""
     from riskkit.register import Register, state
 
     reg = Register(register)
     events = reg.events()
     ids = sorted({e.incident_id for e in events})
+    if json_out:
+        states = [(i, state([e for e in events if e.incident_id == i])) for i in ids]
+        _echo_json([{"incident_id": i, "status": s.status(), "deadline": s.deadline.isoformat() if s.deadline else None,
+                     "assessments": s.assessments} for i, s in states])
+        return
     if not ids:
         typer.echo("the register is empty")
     for incident_id in ids:
@@ -347,7 +422,7 @@ def register_list(register: RegisterOpt = None) -> None:
 def register_show(incident_id: Annotated[str, typer.Argument(help="Incident id.")], register: RegisterOpt = None,
                   controller: Annotated[str | None, typer.Option(help="Only the assessments and the decisions "
                                                                       "for this controller or the whole incident.")] = None,
-                  ) -> None:
+                  json_out: JsonOpt = False) -> None:
     """An incident's history, oldest first."""
     import json as _json
 
@@ -358,6 +433,10 @@ def register_show(incident_id: Annotated[str, typer.Argument(help="Incident id."
         events = [e for e in events if e.kind == "assessment" or e.payload.get("controller") in (None, controller)]
     if not events:
         _fail(f"no events for incident '{incident_id}'; see 'riskkit register list'.")
+    if json_out:  # the same fields as the lines below, plus each event's hash
+        _echo_json([{"seq": e.seq, "recorded_at": e.recorded_at, "kind": e.kind, "actor": e.actor,
+                     "payload": e.payload, "hash": e.hash} for e in events])
+        return
     for e in events:
         typer.echo(f"{e.seq}\t{e.recorded_at}\t{e.kind}\t{e.actor}\t{_json.dumps(e.payload, ensure_ascii=False)}")
 
@@ -432,3 +511,20 @@ def ico_form(
         md, js = ico.write(part, out, state(events, name), stem=f"ico_form_{slug(name)}",
                            contact=info(inc, name).contact)
         typer.echo(f"wrote {md} and {js}")
+
+
+@app.command()
+def render(
+    notebook: Annotated[Path, typer.Argument(help="A briefing notebook executed by papermill (or riskkit).")],
+    out: Annotated[Path, typer.Option(help="The HTML file to write.")] = Path("briefing.html"),
+    incident: Annotated[Path | None, typer.Option(help="The incident.yml, for the protective marking and title "
+                                                       "(default: the notebook's 'incident' parameter).")] = None,
+) -> None:
+    """The offline leadership briefing HTML (no CDN scripts) from an executed briefing notebook."""
+    from riskkit.render import briefing_source
+
+    source = briefing_source(notebook, incident)
+    from riskkit.export import render_html
+
+    render_html(notebook, out, source.marking, source.title, source.model_version)
+    typer.echo(f"wrote {out}")
