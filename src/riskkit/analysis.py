@@ -161,8 +161,10 @@ def summary(a: Analysis) -> dict:
         "subject_records": len(a.records),
         "people": len(a.people),
         "people_range": ranges["total"],
-        "districts": [{**e, "people_range": ranges["districts"].get(e["lad_code"], ranges["total"])} for e in entries],
-        "unassigned": unassigned,
+        "districts": [{**e, "people_range": ranges["districts"].get(e["lad_code"], {"min": e["people"], "max": e["people"]})}
+                      for e in entries],
+        "unassigned": {**unassigned, "people_range": ranges["districts"].get(
+            districts.UNASSIGNED, {"min": unassigned["people"], "max": unassigned["people"]})},
         "assignment": {**a.assignment.summary, "boundaries": a.geo.source, "schematic": a.geo.schematic,
                        "case_rules": {k: int(v) for k, v in a.case_rule.value_counts().items()}},
         "risk_bands": {b: int(bands.get(b, 0)) for b in risk.BANDS},
