@@ -244,6 +244,9 @@ def scale(sizes: list[int], splink_max: int, splink_timeout: float) -> list[dict
                     s = _child("--child-splink", str(Path(tmp) / "extract.csv"), timeout=splink_timeout)
                 except subprocess.TimeoutExpired:
                     s = {"skipped": f"stopped after {splink_timeout:.0f} s"}
+                except subprocess.CalledProcessError as exc:
+                    last = (exc.stderr or "").strip().splitlines()[-1:] or ["no message"]
+                    s = {"skipped": f"failed: {last[0][:120]}"}
             else:
                 s = {"skipped": f"not run above {splink_max:,} records"}
         rows.append({"n": n, "riskkit": r, "splink": s})
