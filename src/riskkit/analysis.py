@@ -246,8 +246,9 @@ def scope(a: Analysis, district: str) -> Analysis:
     chosen = persons["channel"]
     decisions = replace(a.decisions, communicate_count=int(chosen.notna().sum()),
                         channels={k: int(v) for k, v in chosen.value_counts().items() if v})
+    links = a.links[a.links["person_id"].isin(persons.index)] if a.links is not None else None  # its people only
     return replace(a, records=records, people=persons, case_district=cases,
-                   case_rule=a.case_rule.reindex(cases.index), decisions=decisions, scope=code, whole=a)
+                   case_rule=a.case_rule.reindex(cases.index), decisions=decisions, scope=code, whole=a, links=links)
 
 
 def for_briefing(params: BriefingParameters) -> Analysis:
