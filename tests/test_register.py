@@ -237,7 +237,7 @@ def test_cli_assess_decide_list_show_export_and_ico_form(tmp_path):
                                                                                    "not applicable"}
     by_field = {f["field"]: f for f in form["fields"]}
     assert by_field["ICO case reference"]["value"] == "ICO/00042"
-    assert by_field["Number of data subjects affected"]["value"] == "132"  # people_range max (130 to 132 here)
+    assert by_field["Number of data subjects affected"]["value"] == "132"  # people_range max (best estimate 130)
     from riskkit.leakcheck import scan_folder
 
     assert scan_folder(tmp_path / "ico", ASB) == []

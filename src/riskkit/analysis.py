@@ -187,8 +187,10 @@ def summary(a: Analysis) -> dict:
         "subject_records": len(a.records),
         "people": len(a.people),
         "people_range": ranges["total"],
-        "districts": [{**e, "people_range": ranges["districts"].get(e["lad_code"], ranges["total"])} for e in entries],
-        "unassigned": unassigned,
+        "districts": [{**e, "people_range": ranges["districts"].get(e["lad_code"], {"min": e["people"], "max": e["people"]})}
+                      for e in entries],
+        "unassigned": {**unassigned, "people_range": ranges["districts"].get(
+            districts.UNASSIGNED, {"min": unassigned["people"], "max": unassigned["people"]})},
         "assignment": {**a.assignment.summary, "boundaries": a.geo.source, "schematic": a.geo.schematic,
                        "case_rules": {k: int(v) for k, v in a.case_rule.value_counts().items()}},
         "risk_bands": {b: int(bands.get(b, 0)) for b in risk.BANDS},
@@ -281,8 +283,9 @@ def scope(a: Analysis, district: str) -> Analysis:
                         channels={k: int(v) for k, v in chosen.value_counts().items() if v},
                         required=int((persons["tell"] == "required").sum()),
                         recommended=int((persons["tell"] == "recommended").sum()))
+    links = a.links[a.links["person_id"].isin(persons.index)] if a.links is not None else None  # its people only
     return replace(a, records=records, people=persons, case_district=cases,
-                   case_rule=a.case_rule.reindex(cases.index), decisions=decisions, scope=code, whole=a)
+                   case_rule=a.case_rule.reindex(cases.index), decisions=decisions, scope=code, whole=a, links=links)
 
 
 def for_briefing(params: BriefingParameters) -> Analysis:

@@ -85,9 +85,14 @@ def default_model() -> LinkageModel:
     return load_validated(path, LinkageModel, ModelError, "the linkage model file")
 
 
-def prior_bits(model: LinkageModel) -> float:
-    """log2 odds that two records picked at random are one person."""
-    return bits(model.prior["match_probability"])
+def prior_bits(model: LinkageModel, n: int) -> float:
+    """log2 odds that two records picked at random are one person: fixed up to
+    ``prior["from_records"]`` records, then one bit lower each time the extract doubles (in
+    whole steps, so that adding one record changes it only when the extract crosses a doubling):
+    among a million records far more strangers share a name and a birthday."""
+    base = bits(model.prior["match_probability"])
+    start = model.prior["from_records"]
+    return base - max(0, int(np.floor(np.log2(max(n, 1) / start))))
 
 
 def _tf_bits(model: LinkageModel, coded: Coded, exact_u: float, m: float) -> np.ndarray | None:
@@ -106,10 +111,12 @@ def _tf_bits(model: LinkageModel, coded: Coded, exact_u: float, m: float) -> np.
 def score(model: LinkageModel, f: Fields, a: np.ndarray, b: np.ndarray, levels: dict[str, np.ndarray]) -> np.ndarray:
     """Evidence for each pair being one person, in bits (log2 odds, prior included); -inf where
     a rule forbids the merge."""
-    total = np.full(len(a), prior_bits(model))
+    total = np.full(len(a), prior_bits(model, f.n))
     address = np.zeros(len(a))
     for name in model.comparisons:
         w = model.table(name)[levels[name].astype(np.int64) + 1]
+        if name == "house_number":  # a house number means nothing on another street
+            w = np.where((levels["street"] >= 2) | (levels["postcode"] >= 1), w, 0.0)
         if name in ADDRESS:
             address += w
         else:
@@ -142,7 +149,8 @@ def forbidden(f: Fields, a: np.ndarray, b: np.ndarray, lv: dict[str, np.ndarray]
     - a parent and child: the same forename and surname with a clearly different date of birth
       is two people unless an NI or payroll number agrees (within one keystroke) or the email
       address is the same;
-    - a name alone never merges: a date of birth, an address, a town or an identifier must agree.
+    - a name alone never merges: the date of birth (exactly), the street, the postcode, the town
+      or an identifier must agree as well; a date of birth one digit out is not enough on its own.
     """
     ni_a, ni_b = f.ni.codes[a], f.ni.codes[b]
     valid = (ni_a >= 0) & (ni_b >= 0)
@@ -157,7 +165,7 @@ def forbidden(f: Fields, a: np.ndarray, b: np.ndarray, lv: dict[str, np.ndarray]
     same_name = (lv["forename"] >= 3) & (lv["surname"] >= 3)
     twins = (lv["forename"] == 0) & (lv["surname"] >= 2) & (lv["date_of_birth"] >= 3)
     parent_child = same_name & (lv["date_of_birth"] == 0)
-    corroborated = ((lv["date_of_birth"] >= 3) | (lv["street"] >= 2) | (lv["postcode"] >= 1) | (lv["town"] >= 2)
+    corroborated = ((lv["date_of_birth"] == 4) | (lv["street"] >= 2) | (lv["postcode"] >= 1) | (lv["town"] >= 2)
                     | (lv["ni_number"] >= 1) | (lv["employee_id"] >= 1) | (lv["email"] >= 1) | (lv["phone"] >= 1))
     return np.select([ni_conflict | payroll_conflict, twins & ~id_agrees, parent_child & ~id_agrees, ~corroborated],
                      [IDS_CONFLICT, TWINS, PARENT_CHILD, UNCORROBORATED], NO_RULE).astype(np.int8)
