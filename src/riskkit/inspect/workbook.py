@@ -16,7 +16,12 @@ from pathlib import Path
 from riskkit.incident import ExtractFile, Incident
 from riskkit.inspect.classify import classify_table
 from riskkit.inspect.inventory import known_places
-from riskkit.inspect.tables import MAX_SAMPLE_VALUES, Sheet, read_tables
+from riskkit.inspect.tables import Sheet, read_tables
+
+# Rows per table re-read to name its categories for leadership: enough for every pattern the
+# classifier counts (the words match a full read on the samples and the scale extract), and
+# small enough that the inventory costs about 1% of an analysis of a million records.
+INVENTORY_SAMPLE_ROWS = 2000
 
 # Plain words for the categories a leadership reader sees.
 WORDS = {
@@ -110,7 +115,7 @@ def rows_read(incident: Incident, files: list[dict]) -> dict[tuple[Path, str | N
 
 
 def workbook_inventory(incident: Incident, files: list[dict] | None = None,
-                       sample_rows: int = MAX_SAMPLE_VALUES) -> list[InventoryRow]:
+                       sample_rows: int = INVENTORY_SAMPLE_ROWS) -> list[InventoryRow]:
     """Every sheet of every file the incident lists, with what the mapping covers.
 
     With ``files`` (ingest's per-file counts) a table ingest read takes its row count from
