@@ -109,6 +109,10 @@ def test_hidden_sheets_and_title_rows_are_read(tmp_path):
     sheets = list(read_tables(tmp_path / "hr.xlsx"))
     assert [(s.name, s.visibility, s.header_row, s.rows) for s in sheets] == [("Staff", "visible", 3, 1),
                                                                            ("Lookups", "hidden", 1, 1)]
+    from riskkit.readers import iter_any
+
+    (raw,) = iter_any(tmp_path / "hr.xlsx", sheet="Staff", exclude_sheets={"Lookups": "codes"})
+    assert (sheets[0].header_row, sheets[0].rows) == (raw.header_row, raw.rows_read)  # as the intake reads it
     reports, _ = inspect_paths([tmp_path / "hr.xlsx"])
     assert [r.kind for r in reports] == ["extract", "no_names"]
     assert reports[0].mapped["ni_number"].header == "NI Number"

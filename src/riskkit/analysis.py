@@ -117,19 +117,21 @@ def analyse(incident: str | Path | Incident, model: str | Path | None = None,
     persons = persons.take(order)
     persons["priority"] = np.arange(1, len(persons) + 1)
     return replace(_assemble(inc, mdl, data, records, persons, case_district, case_rule, assignment, geo, now, inc_risk),
-                   links=links, inventory=extract_inventory(inc))
+                   links=links, inventory=extract_inventory(inc, data))
 
 
-def extract_inventory(inc: Incident) -> list[dict]:
+def extract_inventory(inc: Incident, data: Ingested | None = None) -> list[dict]:
     """Issue 16 item 4: what escaped, sheet by sheet; empty (with no error) when the files
-    cannot be re-read, because the assessment itself has already read them."""
+    cannot be re-read, because the assessment itself has already read them. With ``data``
+    the row counts are ingest's and only a sample of each table is re-read, to classify it."""
     from dataclasses import asdict
 
     from riskkit.errors import RiskkitError
     from riskkit.inspect.workbook import workbook_inventory
 
     try:
-        return [{**asdict(row), "sentence": row.sentence()} for row in workbook_inventory(inc)]
+        return [{**asdict(row), "sentence": row.sentence()} for row in workbook_inventory(
+            inc, data.files if data is not None else None)]
     except (RiskkitError, OSError, ValueError):
         return []
 

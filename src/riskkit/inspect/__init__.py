@@ -4,7 +4,7 @@ Per column of every sheet, a proposed canonical field or data category with a co
 the evidence (header words, value patterns, counted but never quoted), and a draft incident
 file with every column either mapped or listed under ``unmapped:`` with its reason.
 
-Layers, each usable alone: ``tables`` opens files (to be replaced by the intake readers),
+Layers, each usable alone: ``tables`` opens files through the intake readers (as ``assess`` does),
 ``headers`` and ``patterns`` read headers and values, ``classify`` decides per table,
 ``inventory`` walks files, ``draft`` writes the incident YAML and ``table`` the terminal text;
 ``workbook`` gives leadership's whole-extract inventory (every sheet, what no mapping covers);

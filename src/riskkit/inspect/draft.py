@@ -111,8 +111,6 @@ def _file_entry(r: SheetReport, base: Path) -> list[str]:
         lines.append(f"    sheet: {_scalar(s.name)}{hidden}")
     if s.encoding == "cp1252":
         lines.append("    encoding: cp1252  # not valid UTF-8: Windows-1252, as Excel writes CSV")
-    elif s.encoding == "ascii":
-        lines.append("    # encoding: plain ASCII, reads the same as UTF-8 or cp1252")
     if s.delimiter and s.delimiter != ",":
         lines.append(f"    delimiter: {_scalar(s.delimiter)}")
     lines.append("    columns:")

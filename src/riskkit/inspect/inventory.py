@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from riskkit.errors import ExtractError
 from riskkit.inspect.classify import ColumnGuess, classify_table
 from riskkit.inspect.tables import EXTRACT_SUFFIXES, Sheet, read_tables
 
@@ -65,8 +66,15 @@ def _kind(sheet: Sheet, guesses: list[ColumnGuess]) -> tuple[str, str]:
     return "extract", ""
 
 
+def _reason(path: Path, message: str) -> str:
+    """Intake's message without the path it starts with (the skipped line names the file)."""
+    return message.removeprefix(f"{path}: ")
+
+
 def inspect_paths(paths: Iterable[Path]) -> tuple[list[SheetReport], list[tuple[Path, str]]]:
-    """Every table of every extract-like file, and the files skipped with the reason."""
+    """Every table of every extract-like file, and the files skipped with the reason: a file
+    the intake cannot read (an encoding it will not guess, a broken workbook) is one skipped
+    file with intake's one-line reason, and the other files are still inspected."""
     reports: list[SheetReport] = []
     skipped: list[tuple[Path, str]] = []
     for path in paths:
@@ -77,7 +85,12 @@ def inspect_paths(paths: Iterable[Path]) -> tuple[list[SheetReport], list[tuple[
         if path.suffix.lower() not in EXTRACT_SUFFIXES:
             skipped.append((path, f"not an extract file ({path.suffix or 'no extension'})"))
             continue
-        for sheet in read_tables(path):
+        try:
+            sheets = list(read_tables(path))
+        except ExtractError as exc:
+            skipped.append((path, _reason(path, str(exc))))
+            continue
+        for sheet in sheets:
             guesses = classify_table(sheet.headers, sheet.columns, set(known_places()))
             kind, note = _kind(sheet, guesses)
             if kind != "postcode_lookup" and kind != "extract":

@@ -1,32 +1,35 @@
-"""Opening an extract file for inspection: every sheet (hidden ones too), its header row and
-its columns as text.
+"""Opening an extract file for inspection exactly as the intake does: every sheet (hidden ones
+too), its header row and a bounded sample of its columns as text.
 
-This module is deliberately thin and stands alone: it opens CSV (encoding and delimiter
-detected), XLSX (openpyxl) and Parquet (pyarrow) files and yields one ``Sheet`` per table.
-It will be replaced by the intake readers (every sheet with visibility, header row found,
-strict encoding detection) when those are merged; the classification in this package only
-needs what ``Sheet`` holds (a header and a list of text values per column), so swapping the
-reader touches nothing else.
+There is one reader in riskkit, not two: the encoding comes from ``intake.encoding`` (a
+byte-order mark, or the whole file valid UTF-8, or valid Windows-1252 with no UTF-8 character
+in it; anything else is an ``ExtractError`` naming the byte, never a guess), the delimiter and
+header row from ``readers._csv_setup`` (title rows skipped as ``assess`` skips them), and
+workbooks from ``intake.workbook`` (every sheet with its visibility, its dimensions not
+trusted). So the draft ``inspect`` writes reads the same columns ``assess`` will. The
+classification only needs what ``Sheet`` holds (a header and a sample of text values per
+column), so it does not care which reader filled it.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from riskkit.errors import ExtractError
+from riskkit.intake import workbook
+from riskkit.readers import _csv_setup
 
-HEADER_SCAN_ROWS = 20  # title rows above the header are looked for in this many rows
-MAX_SAMPLE_VALUES = 5000  # values per column kept for pattern checks; rows are all counted
+MAX_SAMPLE_VALUES = 5000  # values per column kept for pattern checks
 EXTRACT_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet"}
 
 
 @dataclass
 class Sheet:
-    """One table of an extract file: its place in the file and its columns as text."""
+    """One table of an extract file: its place in the file and a sample of its columns as text."""
 
     path: Path
     name: str | None  # the sheet name for workbooks, None for CSV and Parquet
@@ -34,15 +37,19 @@ class Sheet:
     header_row: int  # 1-based row of the header in the file or sheet
     headers: list[str]
     columns: list[list[str]]  # a sample of each column's values, stripped, empties kept
-    rows: int  # data rows below the header (trailing empty rows not counted)
+    rows: int  # data rows below the header (blank rows not counted); see ``counted``
     encoding: str | None = None
     delimiter: str | None = None
     sheets_in_file: int = 1
     notes: list[str] = field(default_factory=list)
+    counted: bool = True  # False when ``rows`` is only the sample's (the caller knows the real count)
 
 
-def read_tables(path: Path) -> Iterator[Sheet]:
-    """Every table in ``path``; a file that cannot be read raises a one-line ``ExtractError``."""
+def read_tables(path: Path, count_rows: bool = True, sample_rows: int = MAX_SAMPLE_VALUES) -> Iterator[Sheet]:
+    """Every table in ``path``, with at most ``sample_rows`` values per column; a file that
+    cannot be read raises a one-line ``ExtractError``. With ``count_rows`` False a CSV is read
+    only as far as the sample (its ``rows`` then counts the sample): for callers that already
+    know the count, such as the briefing's inventory after ``ingest``."""
     path = Path(path)
     if not path.is_file():
         raise ExtractError(f"{path}: file not found; check the path.")
@@ -50,147 +57,78 @@ def read_tables(path: Path) -> Iterator[Sheet]:
         raise ExtractError(f"{path}: the file is empty (0 bytes); re-export it.")
     suffix = path.suffix.lower()
     if suffix in {".xlsx", ".xlsm"}:
-        yield from _read_workbook(path)
+        yield from _read_workbook(path, sample_rows)
     elif suffix == ".parquet":
-        yield _read_parquet(path)
+        yield _read_parquet(path, sample_rows)
     else:
-        yield _read_csv(path)
+        yield _read_csv(path, count_rows, sample_rows)
 
 
-def detect_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM) when the whole file decodes, else Windows-1252 (what Excel
-    on a UK desktop writes for "CSV"); "ascii" when every byte is ASCII, since such a file
-    reads the same in either and no content can tell which one the exporting system used."""
-    dec = codecs.getincrementaldecoder("utf-8-sig")()
-    ascii_only = True
-    with path.open("rb") as fh:
-        try:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                ascii_only = ascii_only and chunk.isascii()
-                dec.decode(chunk)
-            dec.decode(b"", final=True)
-            return "ascii" if ascii_only else "utf-8"
-        except UnicodeDecodeError:
-            return "cp1252"
-
-
-def find_header(rows: list[list[str]]) -> int:
-    """Index of the header among the first rows: the first row that is about as wide as the
-    table, all text, with distinct cells (title rows above it are short or one cell)."""
-    width = max((sum(1 for c in r if c) for r in rows), default=0)
-    for i, row in enumerate(rows):
-        cells = [c for c in row if c]
-        if len(cells) < max(1, int(0.6 * width)) or len(set(cells)) != len(cells):
-            continue
-        if all(not _is_number(c) for c in cells):
-            return i
-    return 0
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text.replace(",", ""))
-        return True
-    except ValueError:
-        return False
-
-
-def _build(path: Path, rows: Iterator[list[str]], **kw: object) -> Sheet:
-    head: list[list[str]] = []
-    for row in rows:
-        head.append([c.strip() for c in row])
-        if len(head) >= HEADER_SCAN_ROWS:
-            break
-    if not any(any(c for c in r) for r in head):
-        raise ExtractError(f"{path}: no header row found in the first {HEADER_SCAN_ROWS} rows; check the export.")
-    at = find_header(head)
-    header = list(head[at])
+def _headers(cells: list[str]) -> list[str]:
+    header = [c.strip() for c in cells]
     while header and not header[-1]:
         header.pop()
-    headers = [h or f"(column {i})" for i, h in enumerate(header, start=1)]
+    return [h or f"(column {i})" for i, h in enumerate(header, start=1)]
+
+
+def _sample(headers: list[str], rows: Iterator[list[str]], sample_rows: int) -> tuple[list[list[str]], int]:
+    """The first ``sample_rows`` non-blank rows as columns, and how many were taken."""
     columns: list[list[str]] = [[] for _ in headers]
-    count = blank_run = 0
-
-    def take(row: list[str]) -> None:
-        nonlocal count, blank_run
-        # Cells may come unstripped (CSV rows past the sample are only counted): a row of spaces is blank.
-        if not any(row) or not (row[0].strip() or any(c.strip() for c in row)):
-            blank_run += 1
-            return
-        count += blank_run + 1
-        blank_run = 0
-        if count - 1 < MAX_SAMPLE_VALUES:
-            for j in range(len(headers)):
-                columns[j].append(row[j].strip() if j < len(row) else "")
-
-    for row in head[at + 1:]:
-        take(row)
-    for row in rows:
-        take(row)
-    return Sheet(path=path, header_row=at + 1, headers=headers, columns=columns, rows=count, **kw)  # type: ignore[arg-type]
+    taken = 0
+    while taken < sample_rows:  # checked before the next row is pulled: none is lost to the count
+        row = next(rows, None)
+        if row is None:
+            break
+        if not any(c.strip() for c in row):
+            continue
+        taken += 1
+        for j, column in enumerate(columns):
+            column.append(row[j].strip() if j < len(row) else "")
+    return columns, taken
 
 
-def _read_csv(path: Path) -> Sheet:
-    encoding = detect_encoding(path)
-    opened = "utf-8-sig" if encoding in {"utf-8", "ascii"} else encoding
-    with path.open("r", encoding=opened, newline="") as fh:
-        sample = fh.read(65536)
-    if not sample.strip():
-        raise ExtractError(f"{path}: the file holds no text; re-export it.")
-    try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        delimiter = ","
-    # Streamed: every row is counted, only the first MAX_SAMPLE_VALUES are kept.
-    with path.open("r", encoding=opened, newline="") as fh:
+def _read_csv(path: Path, count_rows: bool, sample_rows: int) -> Sheet:
+    layout = _csv_setup(path, None, None)  # intake's encoding rule, delimiter and header row
+    headers = _headers(layout.headers)
+    csv.field_size_limit(sys.maxsize)
+    with path.open("r", encoding=layout.encoding, newline="") as fh:
         lines = (line.replace("\x00", "") if "\x00" in line else line for line in fh)
+        reader = csv.reader(lines, delimiter=layout.delimiter)
         try:
-            reader = csv.reader(lines, delimiter=delimiter)  # cells stripped in _build, for the rows it keeps
-            return _build(path, reader, name=None, visibility="visible", encoding=encoding, delimiter=delimiter)
+            for _ in range(layout.header_row):
+                next(reader, None)
+            columns, rows = _sample(headers, reader, sample_rows)
+            if count_rows:
+                rows += sum(1 for row in reader if any(c.strip() for c in row))
         except csv.Error:
             raise ExtractError(f"{path}: cannot be parsed as CSV; check that this is a CSV export.") from None
+    return Sheet(path, None, "visible", layout.header_row, headers, columns, rows, encoding=layout.encoding,
+                 delimiter=layout.delimiter, counted=count_rows or rows < sample_rows)
 
 
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if hasattr(value, "strftime"):
-        return value.strftime("%Y-%m-%d")  # type: ignore[union-attr]
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+def _read_workbook(path: Path, sample_rows: int) -> Iterator[Sheet]:
+    sheets = workbook.read_sheets(path)  # read whole by intake: every row is counted anyway
+    for ws in sheets:
+        if ws.empty:
+            yield Sheet(path, ws.name, ws.visibility, 0, [], [], 0, sheets_in_file=len(sheets), notes=["empty sheet"])
+            continue
+        at = workbook.find_header(ws, None)
+        headers = _headers(ws.rows[at][1])
+        below = ws.rows[at + 1:]
+        columns, _ = _sample(headers, (cells for _, cells in below), sample_rows)
+        yield Sheet(path, ws.name, ws.visibility, ws.rows[at][0], headers, columns, len(below),
+                    sheets_in_file=len(sheets))
 
 
-def _read_workbook(path: Path) -> Iterator[Sheet]:
-    import openpyxl
-
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for corrupt files
-        raise ExtractError(f"{path}: the workbook cannot be opened ({type(exc).__name__}); "
-                           "open and re-save it in Excel, or export it as CSV.") from None
-    try:
-        sheets = book.worksheets
-        for ws in sheets:
-            rows = ([_cell(v) for v in r] for r in ws.iter_rows(values_only=True))
-            try:
-                yield _build(path, rows, name=ws.title, visibility=ws.sheet_state, sheets_in_file=len(sheets))
-            except ExtractError:
-                yield Sheet(path, ws.title, ws.sheet_state, 0, [], [], 0, sheets_in_file=len(sheets),
-                            notes=["empty sheet"])
-    finally:
-        book.close()
-
-
-def _read_parquet(path: Path) -> Sheet:
+def _read_parquet(path: Path, sample_rows: int) -> Sheet:
     import pyarrow.parquet as pq
 
     try:
         pf = pq.ParquetFile(path)
-        first = next(pf.iter_batches(batch_size=MAX_SAMPLE_VALUES), None)
+        first = next(pf.iter_batches(batch_size=sample_rows), None)
     except Exception as exc:  # pyarrow raises several types for corrupt files
         raise ExtractError(f"{path}: the Parquet file cannot be read ({type(exc).__name__}); re-export it.") from None
     names = [str(n) for n in pf.schema_arrow.names]
-    columns = [[_cell(v) for v in first.column(i).to_pylist()] for i in range(len(names))] if first is not None \
-        else [[] for _ in names]
+    columns = [["" if v is None else workbook.cell_text(v).strip() for v in first.column(i).to_pylist()]
+               for i in range(len(names))] if first is not None else [[] for _ in names]
     return Sheet(path, None, "visible", 1, names, columns, pf.metadata.num_rows)
