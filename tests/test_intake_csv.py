@@ -187,3 +187,14 @@ def test_column_not_found_shows_headers_that_look_like_headers(tmp_path):
     with pytest.raises(ExtractError) as err:
         _run(tmp_path, HEADER.replace("Postcode", "Post Code") + _line(1))
     assert "closest headers found: 'Post Code'" in str(err.value)
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_title_line_above_a_semicolon_or_tab_header_does_not_hide_the_delimiter(tmp_path, sep):
+    # The title has a comma and no semicolon/tab: judged on the first line alone the file would
+    # look like one comma-separated column with the title as its header.
+    rows = [_line(i).replace(",", sep) for i in range(1, 12)]
+    data = _run(tmp_path, "Staff list, run on 01/02/2024\n" + HEADER.replace(",", sep) + "".join(rows))
+    assert data.rows_read == 11 and data.rows_analysed == 11
+    assert set(data.records["full_name"]) == {f"Person {i}" for i in range(1, 12)}
+    assert any("title" in f["check"] for f in data.findings)

@@ -153,6 +153,31 @@ def _records(text: str, delimiter: str) -> list[list[str]]:
         return []
 
 
+DELIMITERS = ",;\t|"
+
+
+def _sniff_delimiter(text: str, complete: bool) -> str:
+    """The delimiter that splits the first records most consistently: the one under which most
+    records share one width of two or more fields (ties: the wider). Judged over many records,
+    not the first line, so a title line above a semicolon or tab header ("Staff list run
+    01/02/2024") cannot make the file look like one comma column."""
+    if complete and not text.endswith(("\n", "\r")):
+        text = text[: max(text.rfind("\n"), text.rfind("\r")) + 1] or text  # drop a cut-off last line
+    best, best_score = ",", (0, 0)
+    for candidate in DELIMITERS:
+        widths = [len(r) for r in _records(text, candidate) if any(c.strip() for c in r)]
+        counts: dict[int, int] = {}
+        for w in widths:
+            if w >= 2:
+                counts[w] = counts.get(w, 0) + 1
+        if not counts:
+            continue
+        width, n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+        if (n, width) > best_score:
+            best, best_score = candidate, (n, width)
+    return best
+
+
 def _csv_setup(path: Path, encoding: str | None, delimiter: str | None, header_row: int | None = None) -> CsvLayout:
     """Encoding, delimiter and header of a CSV file, checked before any data row is parsed.
 
@@ -169,10 +194,7 @@ def _csv_setup(path: Path, encoding: str | None, delimiter: str | None, header_r
     if not text.strip():
         raise ExtractError(f"{path}: the file holds no text; re-export the extract.")
     if delimiter is None:
-        try:
-            delimiter = csv.Sniffer().sniff(first.rstrip("\r\n")[:65536], delimiters=",;\t|").delimiter
-        except csv.Error:
-            delimiter = ","
+        delimiter = _sniff_delimiter(lines[-1] if header_row else text, complete=header_row is None)
     records = _records(text, delimiter)
     if header_row is None and records:
         complete = records[:-1] if len(records) > 1 and not text.endswith(("\n", "\r")) else records
