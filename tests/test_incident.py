@@ -60,3 +60,18 @@ def test_missing_file_and_non_mapping(tmp_path):
     (tmp_path / "list.yml").write_text("- a\n- b\n")
     with pytest.raises(IncidentError, match="mapping"):
         load_incident(tmp_path / "list.yml")
+
+
+def test_a_key_repeated_in_one_mapping_is_refused_naming_its_line(tmp_path):
+    # YAML's safe_load keeps the last of two equal keys without a word: the first duration (ongoing
+    # exposure) would silently become the second.
+    text = ASB.read_text()
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.strip().startswith("duration_hours:"))
+    lines.insert(at + 1, lines[at].replace(lines[at].split(":", 1)[1], " 1"))
+    (tmp_path / "incident.yml").write_text("\n".join(lines) + "\n")
+    with pytest.raises(IncidentError) as err:
+        load_incident(tmp_path / "incident.yml")
+    msg = str(err.value)
+    assert f"line {at + 2}" in msg and "twice" in msg and "\n" not in msg
+

@@ -21,6 +21,37 @@ MAX_ALIASES = 50
 EVENT_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def _scan_events(text: str) -> tuple[int, int | None]:
+    """Aliases in the document, and the line of the first key repeated within one mapping
+    (``safe_load`` keeps the last silently: a second ``duration_hours`` would quietly replace the
+    first). One pass over libyaml's event stream; keys are never quoted back, they may be headers."""
+    aliases, duplicate = 0, None
+    stack: list[list] = []  # per open node: [is_mapping, keys seen, expecting a key]
+
+    def done(key: str | None, line: int) -> None:
+        nonlocal duplicate
+        if stack and stack[-1][0]:
+            frame = stack[-1]
+            if frame[2] and key is not None:
+                if key in frame[1] and duplicate is None:
+                    duplicate = line
+                frame[1].add(key)
+            frame[2] = not frame[2]
+
+    for event in yaml.parse(text, Loader=EVENT_LOADER):
+        if isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            done(None, event.start_mark.line + 1)
+        elif isinstance(event, yaml.ScalarEvent):
+            done(event.value, event.start_mark.line + 1)
+        elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            stack.append([isinstance(event, yaml.MappingStartEvent), set(), True])
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            stack.pop()
+            done(None, event.start_mark.line + 1)
+    return aliases, duplicate
+
+
 def load_yaml(path: Path, error: type[RiskkitError] = RiskkitError) -> dict[str, Any]:
     """Load a YAML mapping or raise ``error`` with a one-line message naming the file."""
     path = Path(path)
@@ -35,10 +66,13 @@ def load_yaml(path: Path, error: type[RiskkitError] = RiskkitError) -> dict[str,
     except UnicodeDecodeError:
         raise error(f"{path}: not UTF-8 text; save it as UTF-8.") from None
     try:
-        aliases = sum(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text, Loader=EVENT_LOADER))
+        aliases, duplicate = _scan_events(text)
         if aliases > MAX_ALIASES:
             raise error(f"{path}: uses {aliases} YAML aliases (limit {MAX_ALIASES}); write the "
                         "values out instead of repeating anchors.")
+        if duplicate:
+            raise error(f"{path}: a key at line {duplicate} appears twice in the same mapping (YAML would "
+                        "silently keep only the last one); remove or merge one of them.")
         data = yaml.safe_load(text)
     except (ValueError, OverflowError):  # a timestamp that does not exist: 30 February, an offset of +25:00
         raise error(f"{path}: holds a date or time that does not exist (such as 30 February, or a time zone "
