@@ -41,7 +41,7 @@ class Analysis:
     scope: str | None = None  # district code when this is one district's view
     whole: Analysis | None = None  # the whole incident, for context, when scoped
     links: pd.DataFrame | None = None  # each merged record pair, its probability and evidence (restricted)
-    incident_risk: risk.IncidentRisk | None = None  # CB, likelihood and unknowns: computed once
+    incident_risk: risk.IncidentRisk | None = None  # CB, likelihood and unknowns: computed once (always set by _assemble)
     # Every file and sheet of the extract, what it holds and what the mapping covers, as
     # riskkit.inspect.workbook's rows (counts and category words only): for the briefing.
     inventory: list[dict] = field(default_factory=list)

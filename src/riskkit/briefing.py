@@ -21,7 +21,7 @@ from IPython.display import HTML  # noqa: E402
 from riskkit import counts, districts  # noqa: E402
 from riskkit.analysis import Analysis  # noqa: E402
 from riskkit.ingest import Ingested  # noqa: E402
-from riskkit.risk import BANDS, circumstance_phrase, exposure_words, incident_risk, recipient_words  # noqa: E402
+from riskkit.risk import BANDS, circumstance_phrase, exposure_words, recipient_words  # noqa: E402
 
 BAND_COLOURS = {"Low": "#4c9a2a", "Medium": "#e0a800", "High": "#d9480f", "Very high": "#a51d2d"}
 _CHANNEL_WORDS = {"in_person": "in person", "phone": "by phone", "letter": "by letter"}
@@ -359,7 +359,7 @@ def inventory_html(a: Analysis) -> str:
 
 def method_notes(a: Analysis) -> HTML:
     m = a.model
-    r = a.incident_risk or incident_risk(a.incident, m)  # computed once, on the analysis
+    r = a.incident_risk  # computed once, on the analysis
     cb, cb_parts, lk, lk_parts = r.cb, r.cb_why, r.likelihood, r.likelihood_why
     body = (f"<p>Model <strong>{escape(m.model_version)}</strong>. Severity per person SE = DPC × EI + CB (ENISA 2013), "
             f"range 0.25 to 6; bands Low &lt; {m.severity_bands['medium']:g} ≤ Medium &lt; {m.severity_bands['high']:g} ≤ "

@@ -17,7 +17,7 @@ import pandas as pd
 
 from riskkit import labels
 from riskkit.incident import Incident, Regime
-from riskkit.risk import BANDS, IncidentRisk, RiskModel, incident_risk
+from riskkit.risk import BANDS, IncidentRisk, RiskModel
 
 LAW = {
     Regime.uk_gdpr: ("UK GDPR Art. 33", "UK GDPR Art. 34"),
@@ -139,14 +139,13 @@ def _top_group(people: pd.DataFrame, rank: int) -> str:
 
 
 def decide(people: pd.DataFrame, incident: Incident, model: RiskModel, rows_read: int,
-           rows_quarantined: int, now: datetime | None = None, risk: IncidentRisk | None = None) -> Decisions:
+           rows_quarantined: int, now: datetime | None, risk: IncidentRisk) -> Decisions:
     """Regulator and communication proposals with their reasons, each naming what decided it."""
     policy = model.policy.regulator
     now = now or datetime.now(UTC)
     due = deadline(incident, model)
     hours_left = (due - now).total_seconds() / 3600
     law, communicate_law = LAW[incident.regime]
-    risk = risk or incident_risk(incident, model)
     lk = risk.likelihood
     lk_words = f"likelihood {model.likelihood.labels[lk - 1]} ({lk} of 5)"
 

@@ -13,7 +13,7 @@ from riskkit.analysis import Analysis, summary
 from riskkit.briefing import exposed_phrase, headline_text
 from riskkit.outputs import atomic_write_text, write_json
 from riskkit.register import IncidentState
-from riskkit.risk import circumstance_phrase, incident_risk
+from riskkit.risk import circumstance_phrase
 from riskkit.risk_model import ICO_CATEGORIES
 
 FORM_VERSION = ("riskkit ICO form map 1.0: the section order of the ICO's online 'Report a personal data breach' "
@@ -25,7 +25,7 @@ def fields(a: Analysis, reg: IncidentState | None = None, contact: str = "") -> 
     s, inc, d = summary(a), a.incident, a.decisions
     t = inc.timestamps
     filing = reg.first_filing if reg else None
-    r = a.incident_risk or incident_risk(inc, a.model)  # computed once, on the analysis
+    r = a.incident_risk  # computed once, on the analysis
     lk, lk_why = r.likelihood, r.likelihood_why
     people_told = reg.people.payload.get("decision") if reg and reg.people else None
     rows = [

@@ -129,10 +129,10 @@ class CsvLayout:
 MAX_HEADER_CHARS = 16_000_000
 
 
-def _header_records(path: Path, encoding: str, wanted: int) -> tuple[list[str], int, str]:
-    """The first ``wanted`` records' text (read line by line, so a header of any length is
-    whole), the physical lines they span, and the first line for sniffing. A record ends at a
-    line break outside quotes, i.e. where the quotes seen so far are even in number."""
+def _header_records(path: Path, encoding: str, wanted: int) -> list[str]:
+    """The first ``wanted`` records' text, read line by line so a header of any length is
+    whole. A record ends at a line break outside quotes, i.e. where the quotes seen so far are
+    even in number."""
     with path.open("r", encoding=encoding, newline="") as fh:
         lines: list[str] = []
         size = quotes = records = 0
@@ -143,7 +143,7 @@ def _header_records(path: Path, encoding: str, wanted: int) -> tuple[list[str], 
             records += quotes % 2 == 0
             if records >= wanted or size > MAX_HEADER_CHARS:
                 break
-    return lines, len(lines), lines[0] if lines else ""
+    return lines
 
 
 def _records(text: str, delimiter: str) -> list[list[str]]:
@@ -186,7 +186,7 @@ def _csv_setup(path: Path, encoding: str | None, delimiter: str | None, header_r
     and reported."""
     found = intake_encoding.scan(path, encoding)
     try:
-        lines, _, first = _header_records(path, found.encoding, header_row or workbook.HEADER_SEARCH_ROWS)
+        lines = _header_records(path, found.encoding, header_row or workbook.HEADER_SEARCH_ROWS)
     except (UnicodeDecodeError, LookupError) as exc:
         raise ExtractError(f"{path}: cannot be read as {found.encoding} ({type(exc).__name__}); set "
                            "'encoding' for this file in the incident file.") from None

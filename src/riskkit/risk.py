@@ -19,7 +19,7 @@ from riskkit.incident import Incident
 from riskkit.risk_model import BANDS, Category, FieldRule, Identifier, RiskModel, category_adjustments, check_incident, load_model
 
 __all__ = ["BANDS", "Category", "FieldRule", "Identifier", "IncidentRisk", "RiskModel", "check_incident",
-           "circumstance_phrase", "circumstances", "exposure_words", "incident_likelihood", "incident_risk",
+           "circumstance_phrase", "exposure_words", "incident_risk",
            "load_model", "recipient_words", "score"]
 
 
@@ -155,18 +155,6 @@ def recipient_words(recipients: str) -> str:
     """Who received the data, as a reader says it (never 'none recipients')."""
     return {"none": "no one outside the controller", "trusted_contract": "a trusted recipient under contract",
             "known": "known recipients", "unknown": "unknown recipients", "public": "the public"}[recipients]
-
-
-def circumstances(incident: Incident, model: RiskModel) -> tuple[float, list[str]]:
-    """CB for the incident as a whole, with what contributed."""
-    r = incident_risk(incident, model)
-    return r.cb, r.cb_why
-
-
-def incident_likelihood(incident: Incident, model: RiskModel) -> tuple[int, list[str]]:
-    """Likelihood 1..5 for the incident before any per-person evidence, with reasons."""
-    r = incident_risk(incident, model)
-    return r.likelihood, r.likelihood_why
 
 
 def _plural(n: int, unit: str) -> str:

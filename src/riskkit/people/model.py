@@ -19,7 +19,6 @@ from riskkit.errors import ModelError
 from riskkit.people.fields import Coded, Fields
 
 ADDRESS = ("street", "house_number", "postcode", "town")
-STRONG_IDS = ("ni_number", "employee_id")
 
 
 class Level(BaseModel):
