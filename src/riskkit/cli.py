@@ -103,6 +103,8 @@ def main() -> None:
         typer.echo(f"riskkit: error: {problem}", err=True)
         sys.exit(problem.exit_code)
     except Exception as exc:  # a bug: never print its text, it may quote data
+        if STOPPED_BY:  # a failure while unwinding from Ctrl-C or SIGTERM is the interruption
+            _stopped(Stopped(STOPPED_BY[0]))
         _internal(exc)
 
 

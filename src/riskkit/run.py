@@ -221,6 +221,12 @@ def assess(incident: str | Path, out_dir: str | Path, model: str | Path | None =
                 raise NotebookError("the notebook's kernel died mid-run, most often because it ran out of memory "
                                     "(the analysis needs about 1 GB per million records); nothing was published. "
                                     "Free memory or run on a larger machine, then re-run.") from None
+            except Exception:
+                # a signal while the kernel starts: nbclient shuts the kernel down and the start
+                # fails with whatever the half-open sockets raise (ZMQError, RuntimeError...)
+                if getattr(km, "stopped_by_signal", False):
+                    _after_notebook(km)
+                raise
             _after_notebook(km)
             _stop_kernel(km)
             render_html(executed, staging / "briefing.html", inc.protective_marking, inc.title,
