@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,7 @@ import zipfile
 from importlib.machinery import PathFinder
 from pathlib import Path
 
+import papermill as pm
 import pytest
 
 from riskkit import _module_run
@@ -148,6 +150,12 @@ def test_the_installed_wheel_copies_its_notebooks_and_asks_where_to_write_the_sa
     _ok([riskkit, "notebooks", "--out", tmp_path / "mine"], cwd=tmp_path)
     for notebook in (ROOT / "notebooks").glob("*.ipynb"):
         assert (tmp_path / "mine" / notebook.name).read_bytes() == notebook.read_bytes()
+    for notebook in ("briefing.ipynb", "explore.ipynb"):  # papermill users read the installed copy's help
+        installed = next((venv / "lib").glob("python*/site-packages")) / "riskkit" / "notebooks" / notebook
+        helped = _ok([venv / "bin" / "python", "-m", "papermill", "--help-notebook", installed], cwd=tmp_path).stdout
+        for name, param in pm.inspect_notebook(str(ROOT / "notebooks" / notebook)).items():
+            documented = rf"^\s+{name}: str \(default[^)]*\)\s+{re.escape(param['help'][:30])}"
+            assert re.search(documented, helped, re.M), (notebook, name)
     proc = subprocess.run([riskkit, "sample"], cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "--out" in proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
