@@ -206,3 +206,53 @@ def test_injected_names_reads_only_papermills_cell():
     check_injected(["", '# Parameters\nincident = "x"\n', ""], declared)
     with pytest.raises(ParameterError, match=r"mdoel \(did you mean 'model'\?\)"):
         check_injected(["", '# Parameters\nmdoel = "x"\n', ""], declared)
+
+
+def test_notebooks_copies_them_and_never_overwrites_without_force(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "analyst"
+    code, stdout, err = _main(["notebooks", "--out", str(out)], capsys, monkeypatch)
+    assert code == 0, err
+    shipped = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+    assert {p.name for p in shipped} >= {"briefing.ipynb", "explore.ipynb"}
+    for nb in shipped:
+        assert (out / nb.name).read_bytes() == nb.read_bytes() and str(out / nb.name) in stdout
+    (out / "explore.ipynb").write_text("the analyst's own work")
+    code, _, err = _main(["notebooks", "--out", str(out)], capsys, monkeypatch)
+    assert code == 2 and err.count("\n") == 1 and "already exists" in err and "--force" in err
+    assert (out / "explore.ipynb").read_text() == "the analyst's own work"
+    code, _, err = _main(["notebooks", "--out", str(out), "--force"], capsys, monkeypatch)
+    assert code == 0 and (out / "explore.ipynb").read_bytes() == EXPLORE_NOTEBOOK.read_bytes()
+    (tmp_path / "a-file").write_text("")
+    code, _, err = _main(["notebooks", "--out", str(tmp_path / "a-file")], capsys, monkeypatch)
+    assert code == 2 and "is a file, not a folder" in err
+
+
+def test_assess_writes_under_the_current_folder_by_default(tmp_path, capsys, monkeypatch):
+    """No --out: ./reports/<incident id> under the current folder, not the checkout's reports/."""
+    import riskkit.run
+    from riskkit.errors import OutputError
+
+    given: list[Path] = []
+
+    def stop_before_running(incident: Path, out_dir: Path, **_: object) -> None:
+        given.append(Path(out_dir))
+        raise OutputError("stopped by the test before the notebook")
+
+    monkeypatch.setattr(riskkit.run, "assess", stop_before_running)
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _main(["assess", str(ASB), "--now", NOW, "--quiet"], capsys, monkeypatch)
+    assert code == 2 and "stopped by the test" in err
+    assert given == [tmp_path / "reports" / load_incident(ASB).id]
+
+
+def test_sample_needs_out_outside_the_checkout(tmp_path, capsys, monkeypatch):
+    from riskkit.paths import sample_dir_here
+
+    monkeypatch.chdir(ROOT / "docs")
+    assert sample_dir_here() == ROOT / "data" / "sample"  # make sample: the checkout's own samples
+    monkeypatch.chdir(tmp_path)
+    assert sample_dir_here() is None
+    for args in (["sample"], ["sample", "--check"], ["sample", "--scale", "10"]):
+        code, _, err = _main(args, capsys, monkeypatch)
+        assert code == 2 and err.count("\n") == 1 and "--out" in err, args
+    assert list(tmp_path.iterdir()) == []

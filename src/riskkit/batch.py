@@ -28,7 +28,7 @@ from riskkit.errors import RiskkitError
 from riskkit.hashing import code_version, input_hashes
 from riskkit.incident import load_incident
 from riskkit.outputs import atomic_write_text
-from riskkit.paths import INPUTS_FILE, OUTPUT_MARKER, REPORTS_DIR
+from riskkit.paths import INPUTS_FILE, OUTPUT_MARKER, reports_dir
 from riskkit.yamlio import load_validated
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ def expand(manifest: Manifest, force: bool = False, log: Callable[[str], None] =
         try:
             inc = load_incident(spec.incident)
             name = spec.name or inc.id + (f"/{spec.district}" if spec.district else "")
-            out = spec.out or REPORTS_DIR / inc.id
+            out = spec.out or reports_dir() / inc.id
             from riskkit.leakcheck import check_publishable
 
             check_publishable(spec.incident, f"batch run '{name}'", {"out": str(Path(out).resolve()),
@@ -356,6 +356,6 @@ def run_batch(manifest_path: str | Path, workers: int | None = None, force: bool
         local.close()
         if client is not None:
             client.close()
-    index = manifest.index or REPORTS_DIR / "index.html"
+    index = manifest.index or reports_dir() / "index.html"
     write_index(results, index)
     return results, index

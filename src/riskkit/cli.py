@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from riskkit.errors import RiskkitError
-from riskkit.paths import REPORTS_DIR, SAMPLE_DIR
+from riskkit.paths import REPORTS_SUBDIR, reports_dir, sample_dir_here
 
 if TYPE_CHECKING:
     from riskkit.register import Event
@@ -136,7 +136,8 @@ def _stopped(exc: BaseException | None) -> None:
 @app.command()
 def assess(
     incident: Annotated[Path, typer.Argument(help="The incident.yml describing the breach and its extract.")],
-    out: Annotated[Path | None, typer.Option(help="Output folder (default reports/<incident id>).")] = None,
+    out: Annotated[Path | None, typer.Option(help=f"Output folder (default ./{REPORTS_SUBDIR}/<incident id>, "
+                                                                 "under the current folder).")] = None,
     model: Annotated[Path | None, typer.Option(help="Risk model YAML (default: the incident's, else built in).")] = None,
     format: Annotated[str, typer.Option("--format", help="Comma-separated: html, pdf.")] = "html",  # noqa: A002
     now: Annotated[str | None, typer.Option(help="ISO time to count the deadline to (default: now).")] = None,
@@ -168,7 +169,7 @@ def assess(
     from riskkit.risk_model import check_incident, load_model
 
     check_incident(inc, load_model(model or (inc.resolve(inc.model) if inc.model else None)))
-    out_dir = out or REPORTS_DIR / inc.id
+    out_dir = out or reports_dir() / inc.id
     formats = check_formats({f.strip().lower() for f in format.split(",") if f.strip()})
     from riskkit.leakcheck import check_publishable
 
@@ -227,7 +228,8 @@ def _assess_json(summary: dict, out_dir: Path, formats: set[str], event: Event, 
 
 @app.command()
 def sample(
-    out: Annotated[Path, typer.Option(help="Folder to write the sample incidents to.")] = SAMPLE_DIR,
+    out: Annotated[Path | None, typer.Option(help="Folder to write the sample incidents to (default: data/sample, "
+                                                  "only when run inside a riskkit checkout).")] = None,
     check: Annotated[bool, typer.Option(help="Only check that the files in --out match the generator.")] = False,
     scale: Annotated[int | None, typer.Option(help="Instead, write one synthetic incident of N records to --out.")] = None,
 ) -> None:
@@ -237,10 +239,14 @@ def sample(
 
         if scale < 1:
             _fail("--scale must be a positive number of records.")
-        if out == SAMPLE_DIR:
+        if out is None:
             _fail("--scale needs --out: a folder of its own (data/sample/ holds only the committed samples).")
         typer.echo(f"wrote {write_scale_incident(out, scale, progress=True)}")
         return
+    out = out or sample_dir_here()
+    if out is None:  # an installed riskkit, or a checkout's riskkit run from another folder
+        _fail("give --out FOLDER for the sample incidents (data/sample is the default only inside a riskkit "
+              "checkout).")
     from riskkit.sample import compare_samples, write_samples
 
     if check:
@@ -251,6 +257,18 @@ def sample(
         typer.echo("sample files match the generator")
         return
     for path in write_samples(out):
+        typer.echo(f"wrote {path}")
+
+
+@app.command()
+def notebooks(
+    out: Annotated[Path, typer.Option(help="Folder to copy the notebooks into (created if missing).")],
+    force: Annotated[bool, typer.Option(help="Overwrite notebooks already in --out.")] = False,
+) -> None:
+    """Copy riskkit's notebooks (briefing, explore) out of the package for an analyst to open and run."""
+    from riskkit.notebook_files import copy_notebooks
+
+    for path in copy_notebooks(out, force):
         typer.echo(f"wrote {path}")
 
 
