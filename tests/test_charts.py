@@ -129,6 +129,25 @@ def test_asb_map_on_ons_boundaries_and_scoped(asb_real):
     assert "Watford outlined" in d.fig._suptitle.get_text() and "Watford outlined" in d.alt
 
 
+def test_crowded_districts_get_spread_numbers_with_leader_lines(asb_analysis):
+    """Four districts shrunk to 300 m squares side by side: their numbers would sit on top of
+    each other, so they are spread apart and joined to their districts by leader lines."""
+    import shapely
+
+    geo = asb_analysis.geo.boundaries.copy()
+    crowded = ["E07000103", "E07000102", "E07000098", "E07000240"]  # Watford, Three Rivers, Hertsmere, St Albans
+    x, y = shapely.get_coordinates(geo.geometry[geo.lad_code == "E07000240"].iloc[0].representative_point())[0]
+    for k, code in enumerate(crowded):
+        geo.loc[geo.lad_code == code, "geometry"] = shapely.box(x + 300 * k, y, x + 300 * (k + 1), y + 300)
+    a = replace(asb_analysis, geo=replace(asb_analysis.geo, boundaries=geo))
+    d = charts.map_drawing(a)
+    ax = d.markers[0].axes
+    anchors = ax.transData.transform([[x + 300 * k + 150, y + 150] for k in range(4)])
+    assert np.abs(np.diff(anchors, axis=0)).max() < 10  # without spreading they would overlap
+    _check_map(a, d)
+    assert len(ax.lines) >= 2 * 3  # a leader line and an anchor dot for (at least) three of the four
+
+
 def test_map_html_is_small_self_contained_and_names_no_person(asb_analysis):
     html = charts.district_map(asb_analysis)
     assert html.startswith('<img class="rk-figure" alt="Map of cases per district in Hertfordshire: Dacorum 9;')

@@ -137,7 +137,7 @@ def _boxes_overlap(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def spread(centres: np.ndarray, size: float, bounds: tuple[float, float, float, float],
-           gap: float = 2.0, iterations: int = 400) -> np.ndarray:
+           gap: float = 4.0, iterations: int = 400) -> np.ndarray:
     """Move square markers of side ``size`` (display px) apart until no two overlap, each
     pushed along the line between the pair, and kept inside ``bounds`` (x0, y0, x1, y1).
     Few markers (districts of a county or three), so the pairwise loop is cheap and the result
@@ -175,6 +175,8 @@ def text_boxes(texts: list[Text]) -> list[np.ndarray]:
     out = []
     for t in texts:
         patch = t.get_bbox_patch()
+        if patch is not None:
+            t.update_bbox_position_size(renderer)  # else the box keeps its size from the last draw
         box = patch.get_window_extent(renderer) if patch is not None else t.get_window_extent(renderer)
         out.append(np.array([box.x0, box.y0, box.x1, box.y1]))
     return out
