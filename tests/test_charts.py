@@ -148,6 +148,17 @@ def test_crowded_districts_get_spread_numbers_with_leader_lines(asb_analysis):
     assert len(ax.lines) >= 2 * 3  # a leader line and an anchor dot for (at least) three of the four
 
 
+def test_a_long_district_name_is_shortened_in_the_key_not_overlapping_its_count(asb_analysis):
+    geo = asb_analysis.geo.boundaries.copy()
+    long_name = "Dacorum Borough and Extraordinarily Long Official District Name"
+    geo.loc[geo.lad_code == "E07000096", "district"] = long_name
+    a = replace(asb_analysis, geo=replace(asb_analysis.geo, boundaries=geo))
+    d = charts.map_drawing(a)
+    _check_map(a, d)  # includes: no two key texts overlap
+    shown = next(t for t in d.key_texts if t.get_gid() == long_name)
+    assert shown.get_text().endswith("…") and long_name.startswith(shown.get_text()[:-1].rstrip())
+
+
 def test_map_html_is_small_self_contained_and_names_no_person(asb_analysis):
     html = charts.district_map(asb_analysis)
     assert html.startswith('<img class="rk-figure" alt="Map of cases per district in Hertfordshire: Dacorum 9;')

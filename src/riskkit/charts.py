@@ -52,6 +52,7 @@ ZERO_COLOUR = "#ffffff"
 OUTSIDE_COLOUR = "#e3e3e3"
 OUTSIDE_HATCH = "////"
 DPI = 100
+MAX_MAP_HEIGHT_IN = 5.5  # so that a three-county map still fits a laptop screen with its key
 WIDTH_IN = 5.2  # 520 px: the HTML shows it at most this wide, and text stays readable at 400 px
 _ROUND = (1, 2, 3, 4, 5, 6, 8)  # mantissas of round class breaks: 1, 2, ... 8, 10, 20, ... 80, 100, ...
 _PALETTE_COLOURS = 64
@@ -239,7 +240,7 @@ def map_drawing(a: Analysis) -> MapDrawing | None:
     minx, miny, maxx, maxy = shown.total_bounds
     pad = 0.04 * max(maxx - minx, maxy - miny)
     minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
-    map_h = WIDTH_IN * (maxy - miny) / (maxx - minx)
+    map_h = min(WIDTH_IN * (maxy - miny) / (maxx - minx), MAX_MAP_HEIGHT_IN)  # a tall area is drawn narrower
     legend_h, key_h, title_h = 0.55, 0.27 * rows + 0.1, 0.55
     fig = plt.figure(figsize=(WIDTH_IN, title_h + map_h + legend_h + key_h), dpi=DPI)
     total_h = title_h + map_h + legend_h + key_h
@@ -320,9 +321,26 @@ def _draw_key(kax: plt.Axes, key: list[tuple[int, str, int]]) -> list[Text]:
         x0, y = 0.5 * col, 1 - (row + 0.5) / rows
         texts.append(kax.text(x0 + 0.02, y, str(number), ha="center", va="center", fontsize=9, fontweight="bold",
                               bbox={"boxstyle": "circle,pad=0.25", "fc": "white", "ec": "#333333", "lw": 0.8}))
-        texts.append(kax.text(x0 + 0.07, y, name, ha="left", va="center", fontsize=10))
-        texts.append(kax.text(x0 + 0.46, y, _n(value), ha="right", va="center", fontsize=10))
+        label = kax.text(x0 + 0.07, y, name, ha="left", va="center", fontsize=10)
+        count = kax.text(x0 + 0.46, y, _n(value), ha="right", va="center", fontsize=10)
+        _fit(label, count)
+        texts += [label, count]
     return texts
+
+
+def _fit(label: Text, right: Text, gap: float = 4.0) -> None:
+    """Shrink, then shorten with an ellipsis, a key's district name until it ends ``gap`` px
+    before its count: official names can be long ("King's Lynn and West Norfolk")."""
+    renderer = label.figure.canvas.get_renderer()
+    limit = right.get_window_extent(renderer).x0 - gap
+    if label.get_window_extent(renderer).x1 <= limit:
+        return
+    label.set_fontsize(8.5)
+    full = label.get_text()
+    while label.get_window_extent(renderer).x1 > limit and len(label.get_text()) > 2:
+        label.set_text(label.get_text()[:-2].rstrip() + "…")
+    if label.get_text() != full:
+        label.set_gid(full)  # the whole name stays with the text (the alt text has it too)
 
 
 def district_map(a: Analysis) -> str:
