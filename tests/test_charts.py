@@ -208,6 +208,20 @@ def test_asb_band_chart_labels_every_segment_without_overlap(asb_analysis):
     plt.close(d.fig)
 
 
+def test_three_thin_bands_side_by_side_get_labels_that_do_not_overlap(asb_analysis):
+    a = _banded(asb_analysis, ["Low", "Medium", "High"] + ["Very high"] * 45)  # about 2% each
+    d = charts.band_drawing(a)
+    assert d is not None
+    d.fig.canvas.draw()
+    assert charts.overlapping(d.labels) == []
+    table = charts.role_band_table(a)
+    assert len(d.labels) == int((table > 0).to_numpy().sum())
+    box, fig_box = d.legend.get_window_extent(), d.fig.bbox  # all four bands' legend fits the figure
+    assert fig_box.x0 <= box.x0 and box.x1 <= fig_box.x1 and box.y1 <= fig_box.y1
+    assert [t.get_text() for t in d.legend.get_texts()] == list(BANDS)
+    plt.close(d.fig)
+
+
 def test_no_band_chart_for_one_band_or_a_thin_one(asb_analysis, staff_analysis):
     assert charts.band_chart(_banded(asb_analysis, ["Very high"])) == ""
     assert charts.band_chart(staff_analysis) == ""

@@ -36,6 +36,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.collections import Collection  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
+from matplotlib.legend import Legend  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
@@ -359,6 +360,7 @@ class BandDrawing:
     table: pd.DataFrame  # people per role (rows) and band (columns)
     labels: list[Text]  # one count label per non-empty segment
     alt: str
+    legend: Legend | None = None
 
 
 def role_band_table(a: Analysis) -> pd.DataFrame:
@@ -403,13 +405,15 @@ def band_drawing(a: Analysis) -> BandDrawing | None:
     ax.set_xlabel("Share of each role's people (numbers: people)", fontsize=9)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.legend(ncol=len(used), fontsize=9, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
-    fig.tight_layout()
+    top = 1 - 0.4 / fig.get_figheight()  # room for the legend above the bars, centred on the figure
+    legend = fig.legend(*ax.get_legend_handles_labels(), ncol=len(used), fontsize=9, loc="upper center",
+                        bbox_to_anchor=(0.5, 1.0), frameon=False, handlelength=1.4, columnspacing=1.2)
+    fig.tight_layout(rect=(0, 0, 1, top))
     labels = _label_segments(ax, [s for s in segments if s[4] > 0])
     alt = ("Bar chart of people by risk band for each role: "
            + "; ".join(f"{r} {', '.join(f'{_n(int(v))} {b}' for b, v in row.items() if v)}"
                        for r, row in table[used].iterrows()) + ".")
-    return BandDrawing(fig, table, labels, alt)
+    return BandDrawing(fig, table, labels, alt, legend)
 
 
 def _label_segments(ax: plt.Axes, segments: list[tuple[int, str, float, float, int]]) -> list[Text]:
