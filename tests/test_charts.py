@@ -104,6 +104,9 @@ def _check_map(a, d: charts.MapDrawing):
     d.fig.canvas.draw()
     assert charts.overlapping(d.markers) == []
     assert charts.overlapping(d.key_texts) == []
+    fb = d.fig.bbox
+    for box in charts.text_boxes([d.fig._suptitle, *d.key_texts, *d.fig.legends[0].get_texts()]):
+        assert 0 <= box[0] and box[2] <= fb.x1 and 0 <= box[1] and box[3] <= fb.y1  # nothing cut off
     axes_box = d.markers[0].axes.get_window_extent()
     for box in charts.text_boxes(d.markers):
         assert axes_box.x0 - 1 <= box[0] and box[2] <= axes_box.x1 + 1
@@ -201,8 +204,9 @@ def test_asb_band_chart_labels_every_segment_without_overlap(asb_analysis):
     d.fig.canvas.draw()
     assert charts.overlapping(d.labels) == []
     fig_box = d.fig.bbox
-    for box in charts.text_boxes(d.labels):
-        assert 0 <= box[0] and box[2] <= fig_box.x1
+    ax = d.labels[0].axes
+    for box in charts.text_boxes([*d.labels, ax.xaxis.label, *ax.get_yticklabels(), *d.legend.get_texts()]):
+        assert 0 <= box[0] and box[2] <= fig_box.x1 and 0 <= box[1] and box[3] <= fig_box.y1  # nothing cut off
     for role, row in table.iterrows():  # the alt text says each role's counts in words
         assert f"{role} " + ", ".join(f"{int(v)} {b}" for b, v in row.items() if v) in d.alt
     plt.close(d.fig)

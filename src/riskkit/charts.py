@@ -54,7 +54,7 @@ OUTSIDE_COLOUR = "#e3e3e3"
 OUTSIDE_HATCH = "////"
 DPI = 100
 MAX_MAP_HEIGHT_IN = 5.5  # so that a three-county map still fits a laptop screen with its key
-WIDTH_IN = 5.2  # 520 px: the HTML shows it at most this wide, and text stays readable at 400 px
+WIDTH_IN = 4.8  # 480 px: the HTML shows it at most this wide, and text stays readable at 400 px
 _ROUND = (1, 2, 3, 4, 5, 6, 8)  # mantissas of round class breaks: 1, 2, ... 8, 10, 20, ... 80, 100, ...
 _PALETTE_COLOURS = 64
 
@@ -242,7 +242,7 @@ def map_drawing(a: Analysis) -> MapDrawing | None:
     pad = 0.04 * max(maxx - minx, maxy - miny)
     minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
     map_h = min(WIDTH_IN * (maxy - miny) / (maxx - minx), MAX_MAP_HEIGHT_IN)  # a tall area is drawn narrower
-    legend_h, key_h, title_h = 0.55, 0.27 * rows + 0.1, 0.55
+    legend_h, key_h, title_h = 0.6, 0.3 * rows + 0.1, 0.6
     fig = plt.figure(figsize=(WIDTH_IN, title_h + map_h + legend_h + key_h), dpi=DPI)
     total_h = title_h + map_h + legend_h + key_h
     ax = fig.add_axes((0, (legend_h + key_h) / total_h, 1, map_h / total_h))
@@ -267,7 +267,7 @@ def map_drawing(a: Analysis) -> MapDrawing | None:
         title += f"\n{a.scope_name} outlined in orange"
     if a.geo.schematic:
         title += "\nSchematic boundaries, not real district shapes"
-    fig.suptitle(title, fontsize=10, y=1 - 0.06 / total_h, va="top")
+    fig.suptitle(title, fontsize=11, y=1 - 0.06 / total_h, va="top")
 
     markers = _place_numbers(ax, shown)
     key = [(i + 1, str(r.district), int(r.value)) for i, r in enumerate(shown.itertuples())]
@@ -278,9 +278,9 @@ def map_drawing(a: Analysis) -> MapDrawing | None:
     if len(outside):
         handles.append(Patch(facecolor=OUTSIDE_COLOUR, edgecolor="#b0b0b0", hatch=OUTSIDE_HATCH,
                              label="not in the area"))
-    legend = fig.legend(handles=handles, loc="center", ncol=min(len(handles), 6), fontsize=9, frameon=False,
+    legend = fig.legend(handles=handles, loc="center", ncol=min(len(handles), 6), fontsize=10, frameon=False,
                         bbox_to_anchor=(0.5, (key_h + legend_h / 2) / total_h), handlelength=1.4,
-                        columnspacing=0.9, title=f"{measure.capitalize()} per district", title_fontsize=9)
+                        columnspacing=0.9, title=f"{measure.capitalize()} per district", title_fontsize=10)
     alt = (f"Map of {measure} per district in {place}: " + "; ".join(f"{d} {_n(v)}" for _, d, v in key)
            + (f". {a.scope_name} outlined" if a.scope else "")
            + (". Schematic boundaries, not real district shapes" if a.geo.schematic else "") + ".")
@@ -293,7 +293,7 @@ def _place_numbers(ax: plt.Axes, shown: pd.DataFrame) -> list[Text]:
     spread apart and joined to their point by a leader line."""
     fig = ax.figure
     fig.canvas.draw()  # fixes the axes' final position, so data <-> pixel transforms hold
-    style = {"ha": "center", "va": "center", "fontsize": 9, "fontweight": "bold", "zorder": 5,
+    style = {"ha": "center", "va": "center", "fontsize": 10, "fontweight": "bold", "zorder": 5,
              "bbox": {"boxstyle": "circle,pad=0.25", "fc": "white", "ec": "#333333", "lw": 0.8}}
     probe = ax.text(0, 0, str(max(len(shown), 10)), **style)
     box = text_boxes([probe])[0]
@@ -320,10 +320,10 @@ def _draw_key(kax: plt.Axes, key: list[tuple[int, str, int]]) -> list[Text]:
     for i, (number, name, value) in enumerate(key):
         col, row = divmod(i, rows)
         x0, y = 0.5 * col, 1 - (row + 0.5) / rows
-        texts.append(kax.text(x0 + 0.02, y, str(number), ha="center", va="center", fontsize=9, fontweight="bold",
+        texts.append(kax.text(x0 + 0.025, y, str(number), ha="center", va="center", fontsize=10, fontweight="bold",
                               bbox={"boxstyle": "circle,pad=0.25", "fc": "white", "ec": "#333333", "lw": 0.8}))
-        label = kax.text(x0 + 0.07, y, name, ha="left", va="center", fontsize=10)
-        count = kax.text(x0 + 0.46, y, _n(value), ha="right", va="center", fontsize=10)
+        label = kax.text(x0 + 0.075, y, name, ha="left", va="center", fontsize=11)
+        count = kax.text(x0 + 0.47, y, _n(value), ha="right", va="center", fontsize=11)
         _fit(label, count)
         texts += [label, count]
     return texts
@@ -336,7 +336,7 @@ def _fit(label: Text, right: Text, gap: float = 4.0) -> None:
     limit = right.get_window_extent(renderer).x0 - gap
     if label.get_window_extent(renderer).x1 <= limit:
         return
-    label.set_fontsize(8.5)
+    label.set_fontsize(9.5)
     full = label.get_text()
     while label.get_window_extent(renderer).x1 > limit and len(label.get_text()) > 2:
         label.set_text(label.get_text()[:-2].rstrip() + "…")
@@ -397,16 +397,16 @@ def band_drawing(a: Analysis) -> BandDrawing | None:
         ax.barh(y, share[band], left=left, height=0.5, color=BAND_COLOURS[band], label=band, edgecolor="none")
         segments += [(i, band, left[i], share[band].iloc[i], int(table[band].iloc[i])) for i in range(len(table))]
         left += share[band].to_numpy()
-    ax.set_yticks(y, [f"{r} ({_n(int(t))})" for r, t in totals.items()], fontsize=10)
+    ax.set_yticks(y, [f"{r} ({_n(int(t))})" for r, t in totals.items()], fontsize=11)
     ax.set_xlim(0, 1)
     ax.set_ylim(len(table) - 0.4, -0.75)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.tick_params(axis="x", labelsize=9)
-    ax.set_xlabel("Share of each role's people (numbers: people)", fontsize=9)
+    ax.tick_params(axis="x", labelsize=10)
+    ax.set_xlabel("Share of the role's people", fontsize=10)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     top = 1 - 0.4 / fig.get_figheight()  # room for the legend above the bars, centred on the figure
-    legend = fig.legend(*ax.get_legend_handles_labels(), ncol=len(used), fontsize=9, loc="upper center",
+    legend = fig.legend(*ax.get_legend_handles_labels(), ncol=len(used), fontsize=10, loc="upper center",
                         bbox_to_anchor=(0.5, 1.0), frameon=False, handlelength=1.4, columnspacing=1.2)
     fig.tight_layout(rect=(0, 0, 1, top))
     labels = _label_segments(ax, [s for s in segments if s[4] > 0])
@@ -426,7 +426,7 @@ def _label_segments(ax: plt.Axes, segments: list[tuple[int, str, float, float, i
     labels: list[Text] = []
     last_right: dict[int, float] = {}
     for row, band, left, width, count in segments:
-        inside = ax.text(left + width / 2, row, _n(count), ha="center", va="center", fontsize=9,
+        inside = ax.text(left + width / 2, row, _n(count), ha="center", va="center", fontsize=10,
                          color="white" if band != "Medium" else "black", fontweight="bold")
         box = inside.get_window_extent(renderer)
         seg0, seg1 = ax.transData.transform([[left, row], [left + width, row]])[:, 0]
@@ -437,7 +437,7 @@ def _label_segments(ax: plt.Axes, segments: list[tuple[int, str, float, float, i
         x_pix = max((seg0 + seg1) / 2, last_right.get(row, -np.inf) + 3 + box.width / 2,
                     ax.get_window_extent().x0 + 3 + box.width / 2)  # clear of the axis line
         x = to_data.transform([[x_pix, 0]])[0][0]
-        above = ax.text(x, row - 0.27, _n(count), ha="center", va="bottom", fontsize=9, color="#222222")
+        above = ax.text(x, row - 0.27, _n(count), ha="center", va="bottom", fontsize=10, color="#222222")
         last_right[row] = x_pix + box.width / 2
         labels.append(above)
     return labels
