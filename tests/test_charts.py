@@ -108,6 +108,7 @@ def _check_map(a, d: charts.MapDrawing):
     for box in charts.text_boxes([d.fig._suptitle, *d.key_texts, *d.fig.legends[0].get_texts()]):
         assert 0 <= box[0] and box[2] <= fb.x1 and 0 <= box[1] and box[3] <= fb.y1  # nothing cut off
     axes_box = d.markers[0].axes.get_window_extent()
+    assert charts.text_boxes([d.fig._suptitle])[0][1] >= axes_box.y1 - 1  # the title sits above the map
     for box in charts.text_boxes(d.markers):
         assert axes_box.x0 - 1 <= box[0] and box[2] <= axes_box.x1 + 1
         assert axes_box.y0 - 1 <= box[1] and box[3] <= axes_box.y1 + 1
@@ -160,6 +161,17 @@ def test_a_long_district_name_is_shortened_in_the_key_not_overlapping_its_count(
     _check_map(a, d)  # includes: no two key texts overlap
     shown = next(t for t in d.key_texts if t.get_gid() == long_name)
     assert shown.get_text().endswith("…") and long_name.startswith(shown.get_text()[:-1].rstrip())
+
+
+def test_cases_with_no_district_are_said_on_the_map(asb_analysis):
+    table = asb_analysis.districts.copy()
+    table.loc[table.lad_code == "unassigned", "cases"] = 3
+    d = charts.map_drawing(replace(asb_analysis, districts=table))
+    assert "Not on the map: 3 cases with no district" in d.fig._suptitle.get_text() and "3 cases with no district" in d.alt
+    _check_map(replace(asb_analysis, districts=table), d)
+    plain = charts.map_drawing(asb_analysis)  # the sample's unassigned row has people but no case
+    assert "Not on the map" not in plain.fig._suptitle.get_text()
+    plt.close(plain.fig)
 
 
 def test_map_html_is_small_self_contained_and_names_no_person(asb_analysis):

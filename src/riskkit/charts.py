@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+import textwrap
 from dataclasses import dataclass, field
 from html import escape
 
@@ -242,7 +243,16 @@ def map_drawing(a: Analysis) -> MapDrawing | None:
     pad = 0.04 * max(maxx - minx, maxy - miny)
     minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
     map_h = min(WIDTH_IN * (maxy - miny) / (maxx - minx), MAX_MAP_HEIGHT_IN)  # a tall area is drawn narrower
-    legend_h, key_h, title_h = 0.6, 0.3 * rows + 0.1, 0.6
+    place = ", ".join(sorted(counties)) or "the incident's area"
+    title = textwrap.fill(f"{measure.capitalize()} per district, {place}", 48)  # several counties: two lines
+    if a.scope:
+        title += f"\n{a.scope_name} outlined in orange"
+    if a.geo.schematic:
+        title += "\nSchematic boundaries, not real district shapes"
+    unplaced = int(table[measure].drop(list(shown.lad_code), errors="ignore").sum())  # unassigned or off the map
+    if unplaced:
+        title += f"\nNot on the map: {_n(unplaced)} {measure} with no district"
+    legend_h, key_h, title_h = 0.6, 0.3 * rows + 0.1, 0.15 + 0.22 * (title.count("\n") + 1)
     fig = plt.figure(figsize=(WIDTH_IN, title_h + map_h + legend_h + key_h), dpi=DPI)
     total_h = title_h + map_h + legend_h + key_h
     ax = fig.add_axes((0, (legend_h + key_h) / total_h, 1, map_h / total_h))
@@ -261,12 +271,6 @@ def map_drawing(a: Analysis) -> MapDrawing | None:
     ax.set_aspect("equal", adjustable="box")
     ax.set_axis_off()
 
-    place = ", ".join(sorted(counties)) or "the incident's area"
-    title = f"{measure.capitalize()} per district, {place}"
-    if a.scope:
-        title += f"\n{a.scope_name} outlined in orange"
-    if a.geo.schematic:
-        title += "\nSchematic boundaries, not real district shapes"
     fig.suptitle(title, fontsize=11, y=1 - 0.06 / total_h, va="top")
 
     markers = _place_numbers(ax, shown)
@@ -283,7 +287,8 @@ def map_drawing(a: Analysis) -> MapDrawing | None:
                         columnspacing=0.9, title=f"{measure.capitalize()} per district", title_fontsize=10)
     alt = (f"Map of {measure} per district in {place}: " + "; ".join(f"{d} {_n(v)}" for _, d, v in key)
            + (f". {a.scope_name} outlined" if a.scope else "")
-           + (". Schematic boundaries, not real district shapes" if a.geo.schematic else "") + ".")
+           + (". Schematic boundaries, not real district shapes" if a.geo.schematic else "")
+           + (f". Not on the map: {_n(unplaced)} {measure} with no district" if unplaced else "") + ".")
     return MapDrawing(fig, measure, classes, list(shown.lad_code), [int(v) for v in shown["value"]], colours,
                       markers, key, key_texts, [t.get_text() for t in legend.get_texts()], alt, area)
 
