@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from IPython.display import HTML  # noqa: E402
 
-from riskkit import counts, districts  # noqa: E402
+from riskkit import charts, counts, districts  # noqa: E402
 from riskkit.analysis import Analysis  # noqa: E402
 from riskkit.ingest import Ingested  # noqa: E402
 from riskkit.risk import BANDS, circumstance_phrase, exposure_words, recipient_words  # noqa: E402
@@ -202,36 +202,15 @@ def counts_text(a: Analysis) -> str:
 
 
 def district_map(a: Analysis) -> str:
-    geo = a.geo.boundaries
-    table = a.districts.set_index("lad_code")
-    counties = set(geo.loc[geo.lad_code.isin(table.index), "county"].dropna())
-    shown = geo[geo.county.isin(counties) | geo.lad_code.isin(table.index)].copy()
-    col = "cases" if a.cases != len(a.records) else "people"
-    shown["value"] = shown.lad_code.map(table[col]).fillna(0).astype(int)
-    fig, ax = plt.subplots(figsize=(7.5, 6.5))
-    shown.plot(column="value", cmap="Blues", linewidth=0.8, edgecolor="#333", ax=ax, legend=True,
-               legend_kwds={"label": f"{col.capitalize()} per district", "shrink": 0.6})
-    if a.scope:
-        shown[shown.lad_code == a.scope].boundary.plot(ax=ax, color="#d9480f", linewidth=2.5)
-    for row in shown.itertuples():
-        pt = row.geometry.representative_point()
-        ax.annotate(f"{row.district}\n{row.value}", (pt.x, pt.y), ha="center", va="center", fontsize=7,
-                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.7})
-    title = f"{col.capitalize()} by district"
-    if a.scope:
-        title += f"; {a.scope_name} outlined"
-    if a.geo.schematic:
-        title += " (schematic boundaries, not real district shapes)"
-    ax.set_title(title, fontsize=10)
-    ax.set_axis_off()
-    alt = f"Map of {col} by district" + (" on schematic boundaries" if a.geo.schematic else "")
-    return _png(fig, alt)
+    """The map of counts per district as <img> HTML, or "" when none is drawn (see riskkit.charts)."""
+    return charts.district_map(a)
 
 
 def districts_section(a: Analysis) -> HTML:
+    drawn = district_map(a)  # "" when no map is drawn: then no note about its boundaries either
     note = ('<p class="rk-note">Map drawn on <strong>schematic boundaries</strong>: approximate shapes for '
-            "orientation only; use the official ONS boundaries for real work.</p>" if a.geo.schematic else "")
-    body = (_table(district_frame(a), total=True) + district_map(a) + note +
+            "orientation only; use the official ONS boundaries for real work.</p>" if a.geo.schematic and drawn else "")
+    body = (_table(district_frame(a), total=True) + drawn + note +
             '<p class="rk-note">A case belongs to one district (the incident location, else where the '
             "complainant or victim lives, else where most of its subjects live; ties to the lowest district code); "
             "people are counted where they live, so a case can touch several districts. "
@@ -243,19 +222,15 @@ def bands_section(a: Analysis) -> HTML:
     people = a.people.assign(role=a.people["roles"].str.split(";")).explode("role")
     table = pd.crosstab(people["role"], people["band"].astype(str)).reindex(columns=list(BANDS), fill_value=0)
     table.index = [r.replace("_", " ").capitalize() for r in table.index]
-    fig, ax = plt.subplots(figsize=(7, 0.6 + 0.5 * len(table)))
-    left = pd.Series(0, index=table.index)
-    for band in BANDS:
-        ax.barh(table.index, table[band], left=left, color=BAND_COLOURS[band], label=band)
-        left += table[band]
-    ax.set_xlabel("Distinct people")
-    ax.legend(ncol=4, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
-    ax.invert_yaxis()
     totals = a.people["band"].value_counts().reindex(list(BANDS), fill_value=0)
+    chart = charts.band_chart(a)
+    if not chart:  # one band, or a band too thin to see: a sentence says it better than a bar
+        main, rest = totals.idxmax(), [f"{_n(int(v))} {b}" for b, v in totals.items() if v and b != totals.idxmax()]
+        chart = f"<p>All {_n(len(a.people))} people are {main} risk" + (f" except {' and '.join(rest)}" if rest else "") + ".</p>"
     band_table = pd.DataFrame({"Band": list(BANDS), "People": [int(totals[b]) for b in BANDS]})
     shown = table.reset_index().rename(columns={"index": "Role"})
     return _section("Who: people by risk band and role",
-                    _table(band_table) + _png(fig, "Bar chart of people by risk band and role") + _table(shown))
+                    _table(band_table) + chart + _table(shown))
 
 
 def timeline(a: Analysis) -> HTML:
