@@ -119,16 +119,23 @@ class Page:
         return f"<p><strong>{escape(str(self))}</strong></p>" + _html(self.table)
 
 
-def page(a: Analysis, number: int = 1, size: int = 25, district: str = "", role: str = "", band: str = "",
-         reasons: bool = True) -> Page:
+def _whole_number(name: str, value: int | str) -> int:
+    """A page or page size given as a papermill string parameter ("2") or an int."""
+    text = str(value).strip()
+    if not text.isdigit() or int(text) < 1:
+        raise ParameterError(f"parameter '{name}' must be a whole number of at least 1; got {text!r}.")
+    return int(text)
+
+
+def page(a: Analysis, number: int | str = 1, size: int | str = 25, district: str = "", role: str = "",
+         band: str = "", reasons: bool = True) -> Page:
     """Page ``number`` (from 1) of the filtered people, ``size`` a page. With ``reasons`` each row
     gets ``all_reasons``: every item that adds to the person's severity (``drivers`` keeps the
     strongest three), computed for this page's people only."""
-    if not isinstance(size, int) or size < 1:
-        raise ParameterError(f"page size must be a whole number of at least 1, got {size!r}.")
+    number, size = _whole_number("page", number), _whole_number("page_size", size)
     table = people(a, district, role, band)
     pages = max(1, math.ceil(len(table) / size))
-    if not isinstance(number, int) or not 1 <= number <= pages:
+    if not 1 <= number <= pages:
         raise ParameterError(f"page {number!r} does not exist; there are {pages} page(s) of {size} people.")
     rows = table.iloc[(number - 1) * size: number * size].reset_index(drop=True)
     if reasons and len(rows):
@@ -148,6 +155,26 @@ def features(a: Analysis, person_ids: list[str] | None = None, model: risk.RiskM
         records = records[records["case_ref"].isin(cases)]
     feats = risk.person_features(records, a.incident, model or a.model)
     return feats if person_ids is None else feats.loc[list(person_ids)]
+
+
+def chosen_person(a: Analysis, person_id: str = "", district: str = "", role: str = "", band: str = "") -> str:
+    """The person to explain: ``person_id`` when given, else the highest-priority person
+    matching the filters (so the notebook shows someone without a parameter)."""
+    if person_id.strip():
+        _check_person(a, person_id.strip())
+        return person_id.strip()
+    table = people(a, district, role, band)
+    if table.empty:
+        raise ParameterError("no person matches the district, role and band filters; widen them or give person.")
+    return str(table["person_id"].iloc[0])
+
+
+def busiest_district(a: Analysis) -> str:
+    """The district with the most cases (ties: the most people), for a drill-down with no district given."""
+    t = a.districts[a.districts["lad_code"] != districts.UNASSIGNED]
+    if t.empty:
+        return UNASSIGNED_NAME
+    return str(t.sort_values(["cases", "people"], ascending=False, kind="stable")["district"].iloc[0])
 
 
 def _check_person(a: Analysis, person_id: str) -> None:
@@ -191,7 +218,8 @@ def breakdown(a: Analysis, person_id: str, feats: pd.DataFrame | None = None,
     ``feats`` (from ``features``) saves recomputing when explaining many people."""
     _check_person(a, person_id)
     mdl = model or a.model
-    row = (feats if feats is not None else features(a, [person_id], mdl)).loc[[person_id]]
+    feats = feats if feats is not None else features(a, [person_id], mdl)
+    row = feats.iloc[[feats.index.get_loc(person_id)]]  # one row, as a frame: iloc is the fast path
     inc_risk = a.incident_risk if model is None and a.incident_risk else risk.incident_risk(a.incident, mdl)
     parts = risk.severity_parts(row, a.incident, mdl, inc_risk)
     person = a.people.loc[person_id]
