@@ -127,7 +127,7 @@ def _whole_number(name: str, value: int | str) -> int:
     return int(text)
 
 
-def page(a: Analysis, number: int | str = 1, size: int | str = 25, district: str = "", role: str = "",
+def page(a: Analysis, number: int | str = 1, size: int | str = 10, district: str = "", role: str = "",
          band: str = "", reasons: bool = True) -> Page:
     """Page ``number`` (from 1) of the filtered people, ``size`` a page. With ``reasons`` each row
     gets ``all_reasons``: every item that adds to the person's severity (``drivers`` keeps the
@@ -278,12 +278,13 @@ def _sheets(a: Analysis) -> dict[str, str]:
 
 
 def _where(a: Analysis, file: pd.Series, row: pd.Series) -> list[str]:
+    """'file.xlsx [Sheet] row 12' per record: the sheet added for a workbook read from one sheet
+    (a label read from several sheets carries its sheet already). The label is made once per
+    distinct file, since conflicts and links can run to millions of rows."""
     sheets = _sheets(a)
-    out = []
-    for f, r in zip(file.astype(str), row.astype(int), strict=True):
-        sheet = f" [{sheets[f]}]" if f in sheets and "[" not in f else ""
-        out.append(f"{f}{sheet} row {r}")
-    return out
+    files = pd.Series(file).astype(str).to_numpy()
+    labels = {f: f"{f} [{sheets[f]}]" if f in sheets and "[" not in f else f for f in set(files.tolist())}
+    return [f"{labels[f]} row {r}" for f, r in zip(files.tolist(), pd.Series(row).astype(int).tolist(), strict=True)]
 
 
 @dataclass
@@ -326,8 +327,8 @@ def side_by_side(a: Analysis, person_id: str) -> SideBySide:
 
 def person_links(a: Analysis, person_id: str) -> pd.DataFrame:
     """The merged record pairs of one person, with their match probability and evidence in words."""
-    frame = links(a)
-    return frame[frame["person_id"] == person_id].reset_index(drop=True)
+    raw = _whole(a).links
+    return links(a, raw[raw["person_id"] == person_id] if raw is not None else None)
 
 
 # ---- conflicts and links in words ---------------------------------------------------------
@@ -346,10 +347,11 @@ def conflicts(a: Analysis) -> pd.DataFrame:
     })
 
 
-def links(a: Analysis) -> pd.DataFrame:
-    """restricted/people_links.csv as a reader wants it: the person's district by name, each
-    record by file, sheet and row, the match probability and the evidence in words."""
-    frame = a.links if a.links is not None else pd.DataFrame(
+def links(a: Analysis, frame: pd.DataFrame | None = None) -> pd.DataFrame:
+    """restricted/people_links.csv (``a.links``, or the rows of it given) as a reader wants it:
+    the person's district by name, each record by file, sheet and row, the match probability
+    and the evidence in words."""
+    frame = frame if frame is not None else a.links if a.links is not None else pd.DataFrame(
         columns=["person_id", "record_file", "record_row", "other_file", "other_row", "match_probability", "evidence"])
     home = _name(_whole(a).people["district_code"])
     return pd.DataFrame({
