@@ -5,6 +5,7 @@ words, and the comparison of two model files."""
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import pandas as pd
 import pytest
@@ -51,7 +52,7 @@ def test_page_reasons_are_full_and_name_every_contribution(asb_analysis):
             assert note in text
         assert "disclosed to the public" in text
     html = explore.page(asb_analysis, 1, 20)._repr_html_()
-    assert table["all_reasons"].iloc[0] in html.replace("&#x27;", "'")  # not cut in the notebook either
+    assert table["all_reasons"].iloc[0] in unescape(html)  # not cut in the notebook either
 
 
 def test_unassigned_is_a_district_filter(analysis):

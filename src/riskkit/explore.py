@@ -38,10 +38,23 @@ _INTERNAL = {"record_id", "person_id", "person_fewest", "person_most", "source_f
              "district_code", "assign_method"}
 
 
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:g}"
+    return "" if value is None or value is pd.NA else str(value)
+
+
 def _html(frame: pd.DataFrame, index: bool = False) -> str:
-    """A table with every cell in full: pandas cuts text at 50 characters by default."""
-    with pd.option_context("display.max_colwidth", None, "display.max_rows", None, "display.max_columns", None):
-        return frame.to_html(index=index, na_rep="", border=0)
+    """A table with every cell in full (pandas' own display cuts text at 50 characters), short
+    cells on one line and long text wrapped in a wide column, so a row stays readable."""
+    long = [c for c in frame.columns if frame[c].astype(str).str.len().max() > 40] if len(frame) else []
+    styler = frame.style.format(_cell, escape="html").set_properties(
+        **{"white-space": "nowrap", "text-align": "left", "vertical-align": "top"})
+    if long:
+        styler = styler.set_properties(subset=long, **{"white-space": "normal", "min-width": "24em"})
+    if not index:
+        styler = styler.hide(axis="index")
+    return styler.to_html()
 
 
 def _whole(a: Analysis) -> Analysis:
