@@ -128,6 +128,21 @@ def test_breakdown_words_for_likelihood_and_band(staff_analysis):
         explore.breakdown(a, "P-NOBODY")
 
 
+def test_band_raised_for_a_large_scale_breach_is_said(staff_analysis, tmp_path):
+    from riskkit.analysis import analyse
+    from tests.conftest import STAFF
+
+    def change(d):
+        d["policy"]["scale"] = {"large_scale_people": 1000, "band_step": 1}
+
+    a = analyse(STAFF, model=_modified(staff_analysis, tmp_path, change))
+    pid = a.people.index[-1]
+    b = explore.breakdown(a, pid)
+    assert round(b.total, 3) == b.severity
+    assert str(a.people.at[pid, "band"]) != staff_analysis.people.at[pid, "band"]
+    assert f"large-scale breach ({len(a.people):,} people, from 1,000)" in b.band[-1]
+
+
 def test_severity_parts_wants_one_person(asb_analysis):
     feats = explore.features(asb_analysis)
     with pytest.raises(ValueError, match="one person"):
