@@ -192,8 +192,9 @@ def busiest_district(a: Analysis) -> str:
 
 def _check_person(a: Analysis, person_id: str) -> None:
     if person_id not in a.people.index:
-        raise ParameterError(f"person '{person_id}' is not in this incident (or this district's view); "
-                             "copy a person_id from the people table.")
+        # the value is not repeated: a name typed by mistake must not reach the output
+        raise ParameterError("person: the id given is not in this incident (or this district's view); "
+                             "copy a person_id (P-...) from the people table.")
 
 
 @dataclass
