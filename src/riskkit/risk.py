@@ -107,12 +107,8 @@ def incident_risk(incident: Incident, model: RiskModel) -> IncidentRisk:
     """CB and the likelihood (1..5) before any per-person evidence, each with its reasons.
 
     Unknown facts are scored as their cautious value and listed, so the briefing can say so."""
-    c, lk, e = model.circumstances, model.likelihood, incident.exposure
-    conf = c.confidentiality_channel_override.get(e.channel, c.confidentiality[e.recipients])
-    parts = [(conf, f"disclosed to {recipient_words(e.recipients)}")]
-    parts.append((c.integrity[e.integrity_loss], f"integrity loss: {e.integrity_loss.replace('_', ' ')}"))
-    parts.append((c.availability[e.availability_loss], f"availability loss: {e.availability_loss}"))
-    parts.append((c.malicious if e.malicious else 0.0, "malicious intent"))
+    lk, e = model.likelihood, incident.exposure
+    parts = circumstance_parts(incident, model)
     cb_why = [f"{why} (+{v:g})" for v, why in parts if v]
 
     unknowns = []
@@ -149,6 +145,17 @@ def incident_risk(incident: Incident, model: RiskModel) -> IncidentRisk:
         why.append(f"{e.availability_loss} loss of availability has already happened"
                    + (f" and lasted {exposure_words(e.duration_hours)}" if long else "") + f": at least {floor}")
     return IncidentRisk(sum(v for v, _ in parts), cb_why, int(np.clip(score, 1, 5)), why, unknowns, unintelligible)
+
+
+def circumstance_parts(incident: Incident, model: RiskModel) -> list[tuple[float, str]]:
+    """ENISA's circumstances of the breach (CB), each as (points, reason): summed into
+    ``IncidentRisk.cb`` and listed one by one in the explore notebook's score breakdown."""
+    c, e = model.circumstances, incident.exposure
+    conf = c.confidentiality_channel_override.get(e.channel, c.confidentiality[e.recipients])
+    return [(conf, f"disclosed to {recipient_words(e.recipients)}"),
+            (c.integrity[e.integrity_loss], f"integrity loss: {e.integrity_loss.replace('_', ' ')}"),
+            (c.availability[e.availability_loss], f"availability loss: {e.availability_loss}"),
+            (c.malicious if e.malicious else 0.0, "malicious intent")]
 
 
 def recipient_words(recipients: str) -> str:
@@ -199,13 +206,7 @@ def score(records: pd.DataFrame, incident: Incident, model: RiskModel,
     # DPC: the highest-scoring exposed field or category, then context and individual raising factors.
     # numpy arrays, not Series: millions of people, a dozen passes each
     data_dpc = np.zeros(len(feats), dtype=np.int64)
-    exposed_rules: list[tuple[str, FieldRule, int, str]] = [
-        (f"field_{n}", r, model.value(r), r.reason or f"{r.category} data: {n.replace('_', ' ')}")
-        for n, r in model.fields.items()]
-    for name, (adjust, why) in category_adjustments(incident).items():
-        r = model.categories[name]
-        text = "; ".join(x for x in (r.reason or name.replace("_", " "), why) if x)
-        exposed_rules.append((f"cat_{name}", r, model.value(r, adjust), text))
+    exposed_rules = _exposed_rules(incident, model)
     for column, _rule, value, text in exposed_rules:
         exposed = feats[column].to_numpy(dtype=bool)
         data_dpc = np.where(exposed, np.maximum(data_dpc, value), data_dpc)
@@ -265,6 +266,18 @@ def score(records: pd.DataFrame, incident: Incident, model: RiskModel,
     return out
 
 
+def _exposed_rules(incident: Incident, model: RiskModel) -> list[tuple[str, FieldRule, int, str]]:
+    """(feature column, rule, DPC value, reason) for every field and declared data category."""
+    rules: list[tuple[str, FieldRule, int, str]] = [
+        (f"field_{n}", r, model.value(r), r.reason or f"{r.category} data: {n.replace('_', ' ')}")
+        for n, r in model.fields.items()]
+    for name, (adjust, why) in category_adjustments(incident).items():
+        r = model.categories[name]
+        text = "; ".join(x for x in (r.reason or name.replace("_", " "), why) if x)
+        rules.append((f"cat_{name}", r, model.value(r, adjust), text))
+    return rules
+
+
 def _identifiers(feats: pd.DataFrame, model: RiskModel,
                  exposed_rules: list[tuple[str, FieldRule, int, str]]) -> dict[str, np.ndarray]:
     ids = {i: np.zeros(len(feats), dtype=bool) for i in Identifier.__args__}  # type: ignore[attr-defined]
@@ -279,3 +292,77 @@ def _top_drivers(drivers: list[tuple[float, np.ndarray, str]], index: pd.Index, 
     ranked = sorted(drivers, key=lambda d: -d[0])
     codes, texts = labels.joined(labels.bits([d[1] for d in ranked], len(index)), [d[2] for d in ranked], "; ", top)
     return pd.Series(labels.categorical([f"{t}; {tail}" if t else tail for t in texts], codes), index=index)
+
+
+PART_COLUMNS = ["part", "item", "points", "severity_points", "note"]
+
+
+def severity_parts(feats: pd.DataFrame, incident: Incident, model: RiskModel,
+                   risk: IncidentRisk | None = None) -> pd.DataFrame:
+    """How one person's severity is made, item by item, recomputed from the same model as ``score``.
+
+    ``feats`` is that person's one row of ``person_features``. Each data field or category,
+    combination, context, individual factor, identification rule and circumstance is a row with
+    its points on its own scale (DPC, EI or CB) and its ``severity_points``: DPC points times the
+    person's EI, CB points as they are, and a row for any limit applied. The severity points
+    add up to the person's ``severity`` (before its rounding to three decimals), which is why
+    an analyst can trust the breakdown: a test checks it for every person of both samples.
+    """
+    if len(feats) != 1:
+        raise ValueError("severity_parts explains one person: pass one row of person_features")
+    risk = risk or incident_risk(incident, model)
+    row = feats.iloc[0]
+    rules = _exposed_rules(incident, model)
+    ids = {k: bool(v[0]) for k, v in _identifiers(feats, model, rules).items()}
+
+    data = [(value, column.split("_", 1)[1].replace("_", " "), text) for column, _r, value, text in rules
+            if bool(row[column])]
+    data += [(float(c.dpc), "combination: " + " + ".join(i.replace("_", " ") for i in c.all_of), c.reason)
+             for c in model.combinations if all(ids[i] for i in c.all_of)]
+    ei = model.identification.minimum
+    applied_ei = ""  # the reason of the rule applied
+    if not risk.unintelligible:
+        for rule in model.identification.rules:
+            if all(ids[i] for i in rule.all_of) and rule.ei > ei:
+                ei, applied_ei = rule.ei, rule.reason
+    rows: list[tuple[str, str, float, float, str]] = []
+    top = max(data, key=lambda d: d[0]) if data else None
+    if top is None:
+        rows.append(("data (DPC)", "no data field exposed", 1.0, ei, "DPC starts at 1"))
+    for d in data:
+        counted = d is top
+        rows.append(("data (DPC)", d[1], float(d[0]), float(max(d[0], 1)) * ei if counted else 0.0,
+                     d[2] if counted else f"{d[2]}; not counted: only the highest data score counts"))
+    raw = float(max(top[0], 1)) if top else 1.0
+    adjustments = [("context (DPC)", key, model.context_factors[key]) for key in incident.data_context]
+    adjustments += [("threat (DPC)", key, model.threat_contexts[key]) for key in incident.threat_context]
+    adjustments += [("individual factor (DPC)", key, f) for key, f in model.individual_factors.items()
+                    if bool(row[f"factor_{key}"])]
+    for part, key, factor in adjustments:
+        raw += factor.adjust
+        rows.append((part, key.replace("_", " "), float(factor.adjust), factor.adjust * ei, factor.reason))
+    dpc = min(max(raw, 1.0), 4.0)
+    if dpc != raw:
+        rows.append(("limit (DPC)", "DPC kept within 1 to 4", dpc - raw, (dpc - raw) * ei,
+                     f"the DPC points above add up to {raw:g}; ENISA's scale ends at {dpc:g}"))
+    rows.append(("identification (EI)", applied_ei or "no identifying combination",
+                 ei, 0.0, "data unintelligible: nobody can identify anyone" if risk.unintelligible else
+                 f"multiplies the DPC: every DPC point above counts {ei:g} severity points"))
+
+    cb = 0.0
+    for value, why in circumstance_parts(incident, model):
+        if value:
+            cb += value
+            rows.append(("circumstance (CB)", why, value, value, "the same for everyone in the incident"))
+    extra = float(row["extra_cb"])
+    if extra:
+        cb += extra
+        rows.append(("circumstance (CB)", "evidence about this person's case", extra, extra,
+                     "from the incident file's overrides"))
+    if cb > 2.0:
+        rows.append(("limit (CB)", "CB kept at most 2", 2.0 - cb, 2.0 - cb, f"the CB points add up to {cb:g}"))
+    total = dpc * ei + min(cb, 2.0)
+    severity = min(max(total, 0.25), 6.0)
+    if severity != total:
+        rows.append(("limit (severity)", "severity kept within 0.25 to 6", severity - total, severity - total, ""))
+    return pd.DataFrame(rows, columns=PART_COLUMNS)
