@@ -376,3 +376,26 @@ def evaluate(labelled: list[Labelled]) -> Score:
             if got != want:
                 score.mistakes.append(f"{item.path.name}/{item.sheet or '-'}/{header}: expected {want}, got {got}")
     return score
+
+
+def load_labels(path: Path, root: Path) -> dict[str, list[Labelled]]:
+    """Hand-labelled tables (a YAML list of ``{set, path, sheet, columns: {header: [field, personal]}}``,
+    paths relative to ``root``), grouped by set: files the project did not generate, scored
+    apart from the generated corpus so a rule tuned to the generator's habits shows up."""
+    import yaml
+
+    from riskkit.incident import CANONICAL_FIELDS
+
+    sets: dict[str, list[Labelled]] = {}
+    for i, entry in enumerate(yaml.safe_load(path.read_text(encoding="utf-8")), start=1):
+        try:
+            labels = {str(h): (f, bool(p)) for h, (f, p) in entry["columns"].items()}
+            item = Labelled(root / entry["path"], entry.get("sheet"), labels, entry["set"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{path}: entry {i}: expected set, path, sheet and columns of [field, personal] "
+                             f"({type(exc).__name__}); fix that entry.") from None
+        unknown = {f for f, _ in labels.values() if f is not None} - set(CANONICAL_FIELDS)
+        if unknown:
+            raise ValueError(f"{path}: entry {i}: unknown canonical field(s) {sorted(unknown)}; fix that entry.")
+        sets.setdefault(item.convention, []).append(item)
+    return sets
