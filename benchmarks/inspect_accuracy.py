@@ -5,7 +5,10 @@
 
 Column-level precision (of the columns inspect mapped, how many as labelled) and recall (of
 the columns labelled with a field, how many inspect mapped right), for the development header
-vocabulary and for a held-out one the rules were not tuned on; the phone check by
+vocabulary and for a held-out one the rules were not tuned on; and, reported apart, on exports
+the project did not generate (FEBRL datasets 1-3 and hand-written files in tests/data/inspect_public,
+hand-labelled in benchmarks/inspect_public_labels.yml), where a rule that only knows the
+generator's habits shows up; the phone check by
 ``phonenumbers`` against a hand-written pattern; inspect's time as a ratio to reading the same
 tables. Writes its section into benchmarks/results.md (between markers, so ``run.py``'s table
 and this section can be regenerated apart).
@@ -49,6 +52,22 @@ def accuracy(seeds: list[int], files: int) -> list[str]:
     rows.append("")
     rows.append("Columns not mapped as labelled (header, lower-cased -> what inspect proposed), over all seeds: "
                 + ("; ".join(f"{k} ({n}x)" for k, n in sorted(misses.items())) or "none") + ".")
+    return rows
+
+
+def public() -> list[str]:
+    """Accuracy per hand-labelled set of files the project did not generate."""
+    from riskkit.inspect.corpus import evaluate, load_labels
+
+    rows = ["| set | files | tables | columns | correct | precision | recall | sure mappings wrong "
+            "| personal left unflagged | columns not mapped as labelled |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for name, items in load_labels(ROOT / "benchmarks" / "inspect_public_labels.yml", ROOT).items():
+        s = evaluate(items)
+        misses = "; ".join(m.split("/", 2)[2] for m in s.mistakes) or "none"
+        rows.append(f"| {name} | {len({i.path for i in items})} | {len(items)} | {s.columns} | {s.accuracy:.1%} "
+                    f"| {s.precision:.1%} | {s.recall:.1%} | {s.sure_wrong} of {s.sure} | {len(s.personal_unflagged)} "
+                    f"| {misses} |")
+        print(rows[-1], flush=True)
     return rows
 
 
@@ -181,7 +200,24 @@ def main(argv: list[str] | None = None) -> int:
                "not read as a name column. After reading those misses five rules were widened (any '... Name' "
                "header, 'Reference No', 'Current Age', 'LA', 'Civil Status'), so the held-out rows below are no "
                "longer a clean hold-out: read them as an upper bound for unseen wording.", "",
-               *accuracy(seeds, args.files), "", *phones(),
+               *accuracy(seeds, args.files), "",
+               "### On exports the project did not generate", "",
+               "FEBRL datasets 1-3 (the public record-linkage test data: Australian people, lower-case names, "
+               "`yyyymmdd` dates of birth, 4-digit postcodes, `soc_sec_id`) and hand-written files imitating real "
+               "tools (a Civica/Northgate-style council export in UPPER CASE, an Oracle HRMS report with title rows, "
+               "an SAP HCM query, a police workbook with hidden sheets, a semicolon `DD.MM.YYYY` SaaS export), "
+               "hand-labelled in `benchmarks/inspect_public_labels.yml`. Before this work inspect mapped 36.4% of "
+               "FEBRL's columns as labelled (none of the seven with a field: lower-case names failed the "
+               "capitalised-word pattern, so the tables had no name column) and 91.0% of the hand-written ones "
+               "(78 columns). The rules were then changed while looking at both sets, so their rows below are "
+               "not a hold-out. The held-out set (three more files: a tab-separated clinic list, a school consent "
+               "workbook, a pipe-delimited housing repairs log) was written and labelled after those changes; its "
+               "first score was 96.9% correct (31 of 32 columns; precision 100%, recall 94.4%, no personal column "
+               "unflagged), the miss 'tenant ref' left unmapped (no rule named a tenant's reference, and case "
+               "references with more than four digits before the '/' did not match). Both were then widened "
+               "(references of tenants, claimants, patients, pupils...; up to eight digits), so that row too is "
+               "now an upper bound, not a clean hold-out.", "",
+               *public(), "", *phones(),
                "", "The phone check uses `phonenumbers` with a short pre-check (starts 0 or +44, 10 to 13 digits, "
                "no letters). In the first run the look-alikes were only account numbers, 11-digit numbers, dates and "
                "payroll ids: there the pattern raised no false alarm and riskkit 0.2% (its pre-check then let a bare "

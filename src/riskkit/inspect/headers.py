@@ -79,7 +79,8 @@ RULES: list[tuple[str, str, float]] = [
                  r"^(case|incident|crime|occurrence|asb|log|complaint|"
                  r"referral|report)\b.*\b(reference|number|id)$|^urn$|^reference( number| id)?$|^ref number$|"
                  r"^(rec|record)( id| number| reference)?$|"
-                 r"^(claim|customer|client|application|booking|order|tenancy|account)( reference| id)$", 0.9),
+                 r"^(claim|claimant|customer|client|application|applicant|booking|order|tenancy|tenant|account|"
+                 r"resident|patient|pupil|service user)( reference| id)$", 0.9),
     ("employee_id", r"(employee|staff|person|payroll|personnel|pay|warrant|collar|force|assignment|hr|worker|member)"
                     r"\b.*\b(number|reference|id|code)$|"
                     r"^payroll|^(employee|staff|person) ?(id|ref)|^id$|^emp id$|^(employee|staff)$", 0.9),
