@@ -78,7 +78,7 @@ RULES: list[tuple[str, str, float]] = [
     ("case_ref", r"^(case|incident|crime|occurrence|asb|log|complaint|referral|job)( reference| number| id| ref)?( number)?$|"
                  r"^(case|incident|crime|occurrence|asb|log|complaint|"
                  r"referral|report)\b.*\b(reference|number|id)$|^urn$|^reference( number| id)?$|^ref number$|"
-                 r"^(rec|record)( id| number| reference)?$|"
+                 r"^rec (id|reference)$|^record reference$|"
                  r"^(claim|claimant|customer|client|application|applicant|booking|order|tenancy|tenant|account|"
                  r"resident|patient|pupil|service user)( reference| id)$", 0.9),
     ("employee_id", r"(employee|staff|person|payroll|personnel|pay|warrant|collar|force|assignment|hr|worker|member)"

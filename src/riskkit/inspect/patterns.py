@@ -164,11 +164,12 @@ def profile(values: list[str], known_places: set[str] | None = None) -> Profile:
 
     for v, n in freq.items():  # each distinct value checked once, weighted by its count
         low = v.lower()
+        digits = sum(c.isdigit() for c in v)
         if POSTCODE.match(v):
             hit("postcode", n)
-        elif POSTCODE_OTHER.match(v):
+        elif digits and POSTCODE_OTHER.match(v):
             hit("postcode_other", n)
-        if ID_NUMBER.match(v) and len(re.sub(r"\D", "", v)) >= 6:
+        if digits >= 6 and ID_NUMBER.match(v):
             hit("id_number", n)
         if NINO.match(v):
             hit("ni_number", n)
