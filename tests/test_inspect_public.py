@@ -159,3 +159,15 @@ def test_febrl_output_shows_no_values_and_the_filled_draft_ingests_every_row(tmp
     out.write_text(yaml.safe_dump(data, sort_keys=False))
     got = ingest(load_incident(out))
     assert got.rows_quarantined == 0 and len(got.records) == 1000
+
+
+def test_free_text_under_a_meaningless_header_is_flagged_in_any_casing():
+    text = ["CUSTOMER PHONED RE CHANGE OF CIRCUMSTANCES, EVIDENCE REQUESTED BY POST",
+            "neighbour dispute over parking, verbal abuse reported by the caller"] * 10
+    guess = classify_column("Col12", text)
+    assert guess.field is None and guess.category == "free_text" and guess.personal and guess.reason
+
+
+def test_an_organisation_column_of_short_names_says_how_to_map_it_as_controller():
+    guess = classify_column("Organisation", ["Herts", "Beds", "Cambs"] * 10)
+    assert guess.field is None and "map it as controller" in guess.reason

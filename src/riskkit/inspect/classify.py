@@ -213,13 +213,17 @@ def _second_look(header: str, p: Profile, options: dict[str, tuple[float, str]])
     ambiguous = re.fullmatch(r"(organi[sz]ation|org)( name)?", normalise(header))
     if "controller" in options and ambiguous and s("org_name", 0.0) < 0.5:
         conf, _ = options.pop("controller")  # departments and teams are not controllers
-        options.setdefault("org_unit", (conf * 0.8, f"header '{header}' with values that are not organisations' names"))
+        options.pop("org_unit", None)
+        options["organisation"] = (conf * 0.8, f"header '{header}' with values that are not organisations' names")
 
 
 def _category_reason(name: str) -> str:
     if name == "house_number":
         return ("personal data (house number in a column of its own): part of the address, which riskkit reads "
                 "from one column; check the address column mapped is enough to place and reach people")
+    if name == "organisation":
+        return ("not personal data: its values read as departments or teams, not organisations' names; if each "
+                "is a separate controller, map it as controller and list them under controllers:")
     if name == "postcode_not_uk":
         return ("postcode (not UK): riskkit's postcode field and district placement take UK postcodes only; "
                 "the column is personal data (part of the address): say which country in the incident's summary")
