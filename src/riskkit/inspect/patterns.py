@@ -214,7 +214,10 @@ def profile(values: list[str], known_places: set[str] | None = None) -> Profile:
             hit("band", n)
         if SORT_ACCOUNT.match(v):
             hit("bank_account", n)
-        if NAME_COMMA.match(v) and v.split(",")[0].isupper():
+        # "SURNAME, Forename", or a system that cases everything one way ("smith, ann"); Title
+        # Case "Watford, Hertfordshire" is a place as often as a name, so it is left out; more
+        # than five words is a phrase ("CALLED RE CHANGE OF ADDRESS, EVIDENCE REQUESTED")
+        if len(v.split()) <= 5 and NAME_COMMA.match(v) and (v.split(",")[0].isupper() or v.islower()):
             hit("name_comma", n)
         if NAME_WORDS.match(v) and _one_casing(v):
             words = len(v.split())
