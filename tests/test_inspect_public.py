@@ -171,3 +171,11 @@ def test_free_text_under_a_meaningless_header_is_flagged_in_any_casing():
 def test_an_organisation_column_of_short_names_says_how_to_map_it_as_controller():
     guess = classify_column("Organisation", ["Herts", "Beds", "Cambs"] * 10)
     assert guess.field is None and "map it as controller" in guess.reason
+
+
+def test_every_personal_category_has_a_word_in_the_briefing_inventory():
+    """A category inspect flags as personal must reach leadership's 'what escaped' inventory."""
+    from riskkit.inspect.headers import PERSONAL_CATEGORIES
+    from riskkit.inspect.workbook import WORDS
+
+    assert PERSONAL_CATEGORIES <= set(WORDS)
