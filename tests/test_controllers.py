@@ -235,3 +235,37 @@ def test_assess_renders_by_controller_and_the_leadership_files_hold_no_personal_
     assert [c["name"] for c in s["controllers"]] == list(FORCES)
     check = subprocess.run([riskkit, "check-output", str(out), "--incident", incident], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_register_list_by_controller_shows_only_its_incidents_and_its_own_filing(tmp_path):
+    import subprocess
+    import sys
+
+    from riskkit.register import Register, record_decisions
+
+    url = f"sqlite:///{tmp_path / 'r.sqlite'}"
+    reg = Register(url)
+    forces = [{"name": "Bedfordshire Police"}, {"name": "Hertfordshire Constabulary"}]
+    reg.append("shared", "assessment", {"became_aware": "2026-01-20T09:00:00+00:00", "controllers": forces})
+    reg.append("herts-only", "assessment", {"became_aware": "2026-01-21T09:00:00+00:00",
+                                            "controllers": forces[1:]})
+    record_decisions(reg, "shared", [("filing", {"filed_at": "2026-01-21T09:00:00+00:00", "reference": "IC-1",
+                                                 "controller": "Bedfordshire Police"})])
+    assert controllers.in_events(reg.events("shared"), " bedfordshire POLICE") == "Bedfordshire Police"
+    assert controllers.in_events(reg.events("herts-only"), "Bedfordshire Police") is None
+
+    def listed(*args: str) -> str:
+        done = subprocess.run([str(Path(sys.executable).parent / "riskkit"), "register", "list", "--register", url,
+                               *args], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    beds = listed("--controller", "bedfordshire police").splitlines()
+    assert len(beds) == 1 and beds[0].startswith("shared\tBedfordshire Police\tfiled")
+    herts = {line.split("\t")[0]: line.split("\t")[2] for line in listed("--controller", "Hertfordshire Constabulary")
+             .splitlines()}
+    assert set(herts) == {"shared", "herts-only"} and not herts["shared"].startswith("filed")  # Beds' filing is not Herts'
+    assert listed().count("filed") == 1  # without --controller: the whole incident, as before
+    as_json = json.loads(listed("--controller", "Bedfordshire Police", "--json"))
+    assert [(r["incident_id"], r["controller"], r["status"]) for r in as_json] == [("shared", "Bedfordshire Police", "filed")]
+    assert "involves the controller 'Essex Police'" in listed("--controller", "Essex Police")

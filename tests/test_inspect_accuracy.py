@@ -48,3 +48,18 @@ def test_the_score_falls_when_the_proposals_are_wrong(corpus):
         values = list(item.labels.values())
         shifted.append(Labelled(item.path, item.sheet, dict(zip(headers, values[1:] + values[:1], strict=True))))
     assert evaluate(shifted).accuracy < 0.5
+
+
+def test_the_generated_set_cases_names_as_different_systems_do(corpus):
+    """FEBRL writes names in lower case and council systems in UPPER CASE: the generated set
+    holds both, so a rule that only knows Title Case fails the accuracy test above."""
+    seen = set()
+    for item in corpus:
+        if item.sheet not in (None, "Export"):
+            continue
+        table = next(read_tables(item.path))
+        for header, column in zip(table.headers, table.columns, strict=True):
+            if item.labels.get(header, (None,))[0] in {"first_name", "last_name", "full_name"}:
+                text = "".join(v for v in column if v)
+                seen.add("lower" if text.islower() else "upper" if text.isupper() else "mixed")
+    assert {"lower", "upper", "mixed"} <= seen

@@ -418,24 +418,36 @@ def decide(
 
 
 @register_app.command("list")
-def register_list(register: RegisterOpt = None, json_out: JsonOpt = False) -> None:
+def register_list(register: RegisterOpt = None, json_out: JsonOpt = False,
+                  controller: Annotated[str | None, typer.Option(help="Only incidents involving this controller, "
+                                                                      "with the status from its own decisions.")] = None
+                  ) -> None:
     """Incidents with their deadline status: due in N hours, overdue, filed, closed."""
     from riskkit.register import Register, state
 
     reg = Register(register)
     events = reg.events()
     ids = sorted({e.incident_id for e in events})
+    named: dict[str, str | None] = {i: None for i in ids}
+    if controller is not None:  # each incident's own spelling of it; incidents not involving it are left out
+        from riskkit.controllers import in_events
+
+        named = {i: in_events([e for e in events if e.incident_id == i], controller) for i in ids}
+        ids = [i for i in ids if named[i] is not None]
     if json_out:
-        states = [(i, state([e for e in events if e.incident_id == i])) for i in ids]
+        states = [(i, state([e for e in events if e.incident_id == i], named[i])) for i in ids]
         _echo_json([{"incident_id": i, "status": s.status(), "deadline": s.deadline.isoformat() if s.deadline else None,
-                     "assessments": s.assessments} for i, s in states])
+                     "assessments": s.assessments, **({"controller": named[i]} if controller is not None else {})}
+                    for i, s in states])
         return
     if not ids:
-        typer.echo("the register is empty")
+        typer.echo("the register is empty" if controller is None else
+                   f"no incident in the register involves the controller '{controller.strip()}'")
     for incident_id in ids:
-        s = state([e for e in events if e.incident_id == incident_id])
+        s = state([e for e in events if e.incident_id == incident_id], named[incident_id])
         deadline = s.deadline.isoformat() if s.deadline else "-"
-        typer.echo(f"{incident_id}\t{s.status()}\tdeadline {deadline}\t{s.assessments} assessment(s)")
+        who = f"\t{named[incident_id]}" if controller is not None else ""
+        typer.echo(f"{incident_id}{who}\t{s.status()}\tdeadline {deadline}\t{s.assessments} assessment(s)")
 
 
 @register_app.command("show")

@@ -166,3 +166,18 @@ def resolve_name(incident: Incident, name: str) -> str:
         raise ParameterError(f"--controller: not one of the controllers listed in the incident file "
                            f"({', '.join(c.name for c in incident.controllers)}).")
     return found.name
+
+
+def in_events(events: list, name: str) -> str | None:
+    """The controller ``name`` as an incident's register events spell it (its assessments'
+    ``controllers`` or a decision recorded with ``--controller``), matched case-insensitively;
+    None when the incident does not involve it. The register keeps no incident file, so this
+    is what ``register list --controller`` can match against."""
+    wanted = name.strip().casefold()
+    for e in events:
+        found = [c.get("name") for c in e.payload.get("controllers") or [] if isinstance(c, dict)]
+        found.append(e.payload.get("controller"))
+        for spelled in found:
+            if isinstance(spelled, str) and spelled.casefold() == wanted:
+                return spelled
+    return None

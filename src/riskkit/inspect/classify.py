@@ -7,10 +7,18 @@ to the one column that fits it best. Evidence is counts and pattern names only.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from riskkit.incident import CANONICAL_FIELDS
-from riskkit.inspect.headers import PERSONAL_CATEGORIES, SPECIAL_CATEGORIES, address_line, header_candidates, normalise
+from riskkit.inspect.headers import (
+    NATIONAL_ID,
+    PERSONAL_CATEGORIES,
+    SPECIAL_CATEGORIES,
+    address_line,
+    header_candidates,
+    normalise,
+)
 from riskkit.inspect.patterns import Profile, age_years, profile
 
 SURE = 0.8  # at or above: mapped without a "# check"
@@ -26,11 +34,13 @@ VALUE_ONLY = {"postcode": "postcode", "ni_number": "ni_number", "email": "email"
 LABELS = {"postcode": "UK postcode", "ni_number": "NI number", "email": "email", "phone": "UK phone number",
           "date": "date", "case_ref": "case reference", "payroll_id": "payroll-style id", "flag": "Y/N flag",
           "free_text": "free text", "name_comma": "'SURNAME, Forename'", "multi_word_name": "name-like words",
-          "single_word_name": "one capitalised word",
+          "single_word_name": "one name-like word",
           "name_like": "name-like words", "address": "street address", "place": "known place name",
           "case_role": "case role (victim, offender...)", "band": "pay band", "age": "whole number 0-110",
           "lat": "UK latitude", "lon": "UK longitude", "easting": "easting", "northing": "northing",
-          "ons_code": "ONS area code", "bank_account": "account number", "number": "number"}
+          "ons_code": "ONS area code", "bank_account": "account number", "number": "number",
+          "postcode_other": "postcode (not UK)", "compact_date": "dates as yyyymmdd numbers",
+          "id_number": "identity-number shape", "honorific": "title (Mr, Ms, Dr...)"}
 
 
 @dataclass
@@ -98,6 +108,10 @@ def _fit(name: str, p: Profile) -> float | None:
         return 0.8 if p.mean_words >= 1.5 and not s("date") else 0.6
     if name == "markers":
         return 0.8 if not s("number") else 0.4
+    if name == "honorific":
+        return s("honorific", 0.0)
+    if name == "house_number":  # "12", "12a", "Rose Cottage 3"
+        return max(s("number", 0.0), s("has_digit", 0.0))
     if name == "controller":  # a few organisations, named in words
         few = p.distinct <= 50 and (p.distinct_ratio <= 0.5 or p.values < 20)
         return 0.9 if few and s("has_digit", 0.0) < 0.2 else 0.2
@@ -119,8 +133,10 @@ def _evidence(p: Profile) -> list[str]:
     for name, share in sorted(p.share.items(), key=lambda kv: -kv[1]):
         if name in {"number", "single_word_name", "multi_word_name", "ons_code"} and share < 0.95:
             continue
-        if name in {"name_like", "has_digit"}:
+        if name in {"name_like", "has_digit", "org_name", "id_number", "compact_date"}:
             continue  # helpers for other checks, not evidence a reader needs
+        if name in {"number", "bank_account", "payroll_id", "age"} and p.share.get("compact_date", 0.0) >= 0.5:
+            continue  # yyyymmdd dates are numbers too: the date is the evidence
         if name in {"band", "number", "payroll_id"} and len(p.share) > 1 and out:
             continue  # a side effect of a stronger pattern already shown
         if share >= 0.5 and name in LABELS:
@@ -128,7 +144,8 @@ def _evidence(p: Profile) -> list[str]:
         if len(out) == 3:
             break
     if p.date_order:
-        out.append(f"dates {p.date_order}" + (f", median {age_years(p.median_year)} years ago" if p.median_year else ""))
+        compact = " (yyyymmdd numbers)" if p.share.get("compact_date", 0.0) >= 0.5 else ""
+        out.append(f"dates {p.date_order}{compact}" + (f", median {age_years(p.median_year)} years ago" if p.median_year else ""))
     return out
 
 
@@ -153,6 +170,7 @@ def classify_column(header: str, values: list[str], position: int = 0,
         place = p.share.get("place", 0.0)
         options["town"] = (0.85 if place >= 0.8 else 0.75 if place >= 0.5 or p.share.get("has_digit", 0.0) < 0.2 else 0.3,
                            f"header '{header}' is address line {line}")
+    _second_look(header, p, options)
     if "role" in options and "job_title" in options:  # "Role" is a case role or a job: the values decide
         if p.share.get("case_role", 0.0) >= 0.5:
             options.pop("job_title")
@@ -179,7 +197,36 @@ def classify_column(header: str, values: list[str], position: int = 0,
     return guess
 
 
+def _second_look(header: str, p: Profile, options: dict[str, tuple[float, str]]) -> None:
+    """Where the header is right but the values are another country's or another system's:
+    a postcode column of foreign postcodes, a national id that is not a UK NI number, an
+    "Organisation" column that names departments rather than organisations."""
+    s = p.share.get
+    if "postcode" in options and s("postcode", 0.0) < 0.5 and s("postcode_other", 0.0) >= 0.8:
+        options.pop("postcode")  # not dropped: named as what it is, and listed with its reason
+        options["postcode_not_uk"] = (0.85, f"header '{header}' names a postcode; "
+                                            f"{s('postcode_other', 0.0):.0%} of values have another country's shape")
+    if "ni_number" in options and s("ni_number", 0.0) < 0.5 and s("id_number", 0.0) >= 0.8 \
+            and re.search(NATIONAL_ID, normalise(header)):
+        options["ni_number"] = (0.75, f"header '{header}' names a national identity number that is not "
+                                      "in the UK NI number format")
+    ambiguous = re.fullmatch(r"(organi[sz]ation|org)( name)?", normalise(header))
+    if "controller" in options and ambiguous and s("org_name", 0.0) < 0.5:
+        conf, _ = options.pop("controller")  # departments and teams are not controllers
+        options.pop("org_unit", None)
+        options["organisation"] = (conf * 0.8, f"header '{header}' with values that are not organisations' names")
+
+
 def _category_reason(name: str) -> str:
+    if name == "house_number":
+        return ("personal data (house number in a column of its own): part of the address, which riskkit reads "
+                "from one column; check the address column mapped is enough to place and reach people")
+    if name == "organisation":
+        return ("not personal data: its values read as departments or teams, not organisations' names; if each "
+                "is a separate controller, map it as controller and list them under controllers:")
+    if name == "postcode_not_uk":
+        return ("postcode (not UK): riskkit's postcode field and district placement take UK postcodes only; "
+                "the column is personal data (part of the address): say which country in the incident's summary")
     if name in SPECIAL_CATEGORIES:
         return f"personal data ({name.replace('_', ' ')}, special category) with no canonical field; " \
                "record it in data_context"

@@ -129,6 +129,10 @@ SHAPES = [
     ("csv", ",", "utf-8", True, "lower", "%m/%d/%Y", "plain"),
     ("parquet", None, None, False, "snake", "%Y-%m-%d", "plain"),
 ]
+# How each file's system cases names and addresses (FEBRL: lower; council systems: UPPER), by file
+# index, so every seed holds each; keys whose values it applies to.
+VALUE_CASINGS = ["as_is", "upper", "as_is", "lower"]
+CASED_KEYS = {"first_name", "last_name", "full_name", "address", "address2", "town", "next_of_kin"}
 DISTRICTS = ["Dacorum", "Watford BC", "St Albans City and District Council", "Broxbourne", "Stevenage",
              "Three Rivers DC", "Hertsmere", "Bedford", "Luton", "Cambridge City", "Fenland DC"]
 CASE_ROLES = ["Victim", "Alleged Offender", "Witness", "Complainant", "Suspect", "Reporting Person"]
@@ -164,8 +168,9 @@ def _case(header: str, casing: str) -> str:
 
 
 class _Values:
-    def __init__(self, rng: random.Random, locale: str, date_format: str, name_style: str) -> None:
-        self.rng, self.date_format, self.name_style = rng, date_format, name_style
+    def __init__(self, rng: random.Random, locale: str, date_format: str, name_style: str,
+                 value_casing: str = "as_is") -> None:
+        self.rng, self.date_format, self.name_style, self.value_casing = rng, date_format, name_style, value_casing
         self.fake = Faker(locale)
         self.fake.seed_instance(rng.randrange(1 << 30))
         self.uk = Faker("en_GB")
@@ -188,6 +193,12 @@ class _Values:
         return text if self.rng.random() < 0.5 else f"{text[:2]} {text[2:4]} {text[4:6]} {text[6:8]} {text[8]}"
 
     def value(self, key: str, person: dict) -> str:
+        text = self._value(key, person)
+        if key in CASED_KEYS and self.value_casing != "as_is":
+            return text.upper() if self.value_casing == "upper" else text.lower()
+        return text
+
+    def _value(self, key: str, person: dict) -> str:
         r = self.rng
         if key == "case_ref":
             return person["case"]
@@ -268,11 +279,13 @@ def write_corpus(folder: Path, files: int = 24, seed: int = SEED, held_out: bool
         fmt, delim, enc, title, casing, date_format, name_style = SHAPES[i % len(SHAPES)]
         locales = LOCALES_CP1252 if enc == "cp1252" else LOCALES_UTF8
         locale = locales[(i // len(SHAPES)) % len(locales)]
-        values = _Values(random.Random(rng.randrange(1 << 30)), locale, date_format, name_style)  # noqa: S311
+        value_casing = VALUE_CASINGS[(i + i // len(SHAPES)) % len(VALUE_CASINGS)]
+        values = _Values(random.Random(rng.randrange(1 << 30)), locale, date_format, name_style,  # noqa: S311
+                         value_casing)
         headers = _headers(rng, keys, casing, held_out)
         rows = _rows(values, keys, rng.randint(40, 260))
         labels = {h: KEYS[k][:2] for h, k in zip(headers, keys, strict=True)}
-        convention = f"{fmt} {locale} {casing}" + (" title rows" if title else "")
+        convention = f"{fmt} {locale} {casing} headers, {value_casing} values" + (" title rows" if title else "")
         stem = f"export_{i:02d}"
         if fmt == "csv":
             path = folder / f"{stem}.csv"
@@ -376,3 +389,26 @@ def evaluate(labelled: list[Labelled]) -> Score:
             if got != want:
                 score.mistakes.append(f"{item.path.name}/{item.sheet or '-'}/{header}: expected {want}, got {got}")
     return score
+
+
+def load_labels(path: Path, root: Path) -> dict[str, list[Labelled]]:
+    """Hand-labelled tables (a YAML list of ``{set, path, sheet, columns: {header: [field, personal]}}``,
+    paths relative to ``root``), grouped by set: files the project did not generate, scored
+    apart from the generated corpus so a rule tuned to the generator's habits shows up."""
+    import yaml
+
+    from riskkit.incident import CANONICAL_FIELDS
+
+    sets: dict[str, list[Labelled]] = {}
+    for i, entry in enumerate(yaml.safe_load(path.read_text(encoding="utf-8")), start=1):
+        try:
+            labels = {str(h): (f, bool(p)) for h, (f, p) in entry["columns"].items()}
+            item = Labelled(root / entry["path"], entry.get("sheet"), labels, entry["set"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{path}: entry {i}: expected set, path, sheet and columns of [field, personal] "
+                             f"({type(exc).__name__}); fix that entry.") from None
+        unknown = {f for f, _ in labels.values() if f is not None} - set(CANONICAL_FIELDS)
+        if unknown:
+            raise ValueError(f"{path}: entry {i}: unknown canonical field(s) {sorted(unknown)}; fix that entry.")
+        sets.setdefault(item.convention, []).append(item)
+    return sets

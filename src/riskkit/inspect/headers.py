@@ -12,6 +12,11 @@ from __future__ import annotations
 
 import re
 
+# Another country's national identity number (US/Australian social security, Dutch BSN, Irish
+# PPS, an "identity card" or "tax file" number); the UK's is the national insurance number.
+NATIONAL_ID = (r"social sec(urity)?|national identi(fier|ty)|national id\b|tax file|"
+               r"personal (id|identity) number|citizen (id|number)|\bbsn\b|\bpps( number)?$|identity card")
+
 # Abbreviations expanded token by token before matching.
 ABBREVIATIONS = {
     "addr": "address", "add": "address", "adr": "address", "tel": "telephone", "ph": "phone", "mob": "mobile",
@@ -25,17 +30,28 @@ ABBREVIATIONS = {
     "surname": "surname", "postcode": "postcode", "dateofbirth": "date of birth", "birthdate": "birth date",
     "emailaddress": "email", "email": "email", "sal": "salary", "cat": "category", "desc": "description",
     "id": "id", "yn": "",
+    # run-together and system abbreviations (Oracle, SAP, council revenues systems, FEBRL)
+    "pers": "personnel", "persno": "personnel number", "pernr": "personnel number", "empno": "employee number",
+    "staffno": "staff number", "postl": "postal", "postalcode": "postcode", "zipcode": "postcode",
+    "givenname": "given name", "familyname": "family name", "middlename": "middle name", "telno": "telephone number",
+    "phonenumber": "phone number", "mobileno": "mobile number", "addressline": "address line", "nm": "name",
+    "dt": "date", "hse": "house", "ps": "pay scale", "ssn": "social security number", "soc": "social",
+    "tfn": "tax file number", "natins": "national insurance",
 }
 
 # (field, phrase regex over the normalised header, confidence); the first rule per field that
 # matches gives that field's confidence. Fields not in CANONICAL_FIELDS are data categories.
 RULES: list[tuple[str, str, float]] = [
     ("ni_number", r"^(national insurance( number)?|ni number|nin)$|national insurance", 0.95),
+    # another country's national identity number: mapped to ni_number with a check (classify)
+    ("ni_number", NATIONAL_ID, 0.9),
     ("bank_account", r"bank|sort code|account number|iban", 0.9),
     ("email", r"^(work |personal |home |contact )?e ?mail( address)?$|e ?mail", 0.95),
     ("date_of_birth", r"date of birth|birth ?date|^born$|birthday", 0.95),
     ("postcode", r"post ?code|postal code|^post code$", 0.95),
     ("lat", r"latitude", 0.95),
+    # a house number in a column of its own, beside the street: part of the address
+    ("house_number", r"^(street|house|building|door|property|flat)( name)? ?(number|numbers)$", 0.92),
     ("lon", r"longitude", 0.95),
     ("easting", r"easting|^x( coord(inate)?)?$|grid x", 0.9),
     ("northing", r"northing|^y( coord(inate)?)?$|grid y", 0.9),
@@ -46,9 +62,10 @@ RULES: list[tuple[str, str, float]] = [
     ("full_name", r"^(full |employee |staff |person |subject |officer |display |member |client |resident )?names?$|"
                   r"full name|name of|surname forename|forename surname|person name|employee name|staff name", 0.9),
     # any other "... Name" is a person's name unless it names a thing or someone else in the row
-    ("full_name", r"^(?!.*\b(user|file|street|road|town|city|company|organisation|org|team|department|lad|district|"
+    ("full_name", r"^(?!.*\b(user|file|street|road|town|city|company|organi[sz]ation|org|team|department|lad|district|"
                   r"council|borough|sheet|business|place|building|house|school|employer|manager|contact|kin|"
-                  r"maiden|previous|preferred|middle|job|post|course|unit|site|station|product)\b).*\bnames?$", 0.85),
+                  r"maiden|previous|preferred|middle|job|post|course|unit|site|station|product|beat|ward|area|"
+                  r"zone|sector|region|route|grade|scheme|service|country|state|county)\b).*\bnames?$", 0.85),
     ("case_district", r"(case|incident|location|offence|occurrence|crime|"
                       r"asb|event)\b.*\b(district|borough|council|local authority|lad|la|area)\b", 0.9),
     ("district", r"district|borough|council|local authority|^lad( name| code)?$|^la$|^la name$", 0.85),
@@ -60,7 +77,10 @@ RULES: list[tuple[str, str, float]] = [
     ("notes", r"notes?$|comment|remark|narrative|description|summary|details|observation|free text|circumstances", 0.85),
     ("case_ref", r"^(case|incident|crime|occurrence|asb|log|complaint|referral|job)( reference| number| id| ref)?( number)?$|"
                  r"^(case|incident|crime|occurrence|asb|log|complaint|"
-                 r"referral|report)\b.*\b(reference|number|id)$|^urn$|^reference( number| id)?$|^ref number$", 0.9),
+                 r"referral|report)\b.*\b(reference|number|id)$|^urn$|^reference( number| id)?$|^ref number$|"
+                 r"^rec (id|reference)$|^record reference$|"
+                 r"^(claim|claimant|customer|client|application|applicant|booking|order|tenancy|tenant|account|"
+                 r"resident|patient|pupil|service user)( reference| id)$", 0.9),
     ("employee_id", r"(employee|staff|person|payroll|personnel|pay|warrant|collar|force|assignment|hr|worker|member)"
                     r"\b.*\b(number|reference|id|code)$|"
                     r"^payroll|^(employee|staff|person) ?(id|ref)|^id$|^emp id$|^(employee|staff)$", 0.9),
@@ -69,7 +89,9 @@ RULES: list[tuple[str, str, float]] = [
     ("role", r"(subject|person|party|involvement|case|asb|"
              r"capacity)\b.*\b(role|type|involvement|category)$|^involvement$|^party type$|^role in case$|^role$", 0.9),
     ("address", r"address|street|^house|^line 1$|^residence", 0.9),
-    ("town", r"\btown\b|\bcity\b|locality|^area$|^village$|^place$|^post town$", 0.85),
+    ("town", r"\btown\b|\bcity\b|locality|^area$|^village$|^place$|^post town$|suburb", 0.85),
+    ("region", r"^(state|county|province|region|territory|canton)( code| name)?$", 0.85),
+    ("honorific", r"^(title|salutation|honorific|name title|courtesy title|prefix)$", 0.9),
     # data categories: personal data with no canonical field, and non-personal columns
     ("gender", r"gender|^sex$", 0.9),
     ("ethnicity", r"ethnic|race|^self defined", 0.95),
@@ -86,7 +108,7 @@ RULES: list[tuple[str, str, float]] = [
     ("controller", r"^(police )?force( name)?$|^organi[sz]ation( name)?$|^org( name)?$|^employer( name)?$|"
                    r"^(data )?controller( name)?$|^(owning|home) (force|organi[sz]ation)$", 0.9),
     ("org_unit", r"department|division|team|unit|directorate|cost cent|station|section|"
-                 r"command|force$|^organisation|^employer|^org$|location|^site$|^base$", 0.75),
+                 r"command|force$|^organi[sz]ation|^employer|^org$|location|^site$|^base$", 0.75),
     ("status", r"status|outcome|result|stage|priority|type$|category$|^type|^category", 0.7),
     ("row_number", r"^(row|line|record)( number| id)?$|^#$|^s ?no$|^serial", 0.8),
 ]
@@ -94,7 +116,8 @@ _COMPILED = [(f, re.compile(r), c) for f, r, c in RULES]
 
 # Categories that are personal data about the person in the row (never leave unflagged).
 PERSONAL_CATEGORIES = {"gender", "ethnicity", "religion", "sexual_orientation", "disability", "health",
-                       "nationality", "marital_status", "next_of_kin", "criminal_record", "other_date"}
+                       "nationality", "marital_status", "next_of_kin", "criminal_record", "other_date",
+                       "honorific", "house_number", "postcode_not_uk"}
 SPECIAL_CATEGORIES = {"ethnicity", "religion", "sexual_orientation", "disability", "health", "criminal_record"}
 
 

@@ -6,6 +6,12 @@ Phone numbers are checked by ``phonenumbers`` (Google's libphonenumber metadata 
 numbering plan, including the Ofcom drama ranges that synthetic data uses); the other shapes
 are short regular expressions over well-defined formats (postcode, NI number, email, ONS
 codes), where a library would add nothing a test does not already pin down.
+
+No pattern depends on how the exporting tool cased its values: FEBRL writes names in lower
+case, council systems in UPPER CASE, HR systems in Title Case, and a name is a name in each.
+Dates stored as ``yyyymmdd`` numbers (FEBRL, many mainframe exports) count as dates, and
+postcodes in other countries' formats are counted apart (``postcode_other``) so a foreign
+postcode column is named as such rather than left as "numbers".
 """
 
 from __future__ import annotations
@@ -21,17 +27,36 @@ POSTCODE = re.compile(r"^(GIR ?0AA|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})$", re.IGNOR
 NINO = re.compile(r"^(?!BG|GB|KN|NK|NT|TN)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]$", re.IGNORECASE)
 EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 ONS_CODE = re.compile(r"^[EWSN]\d{8}$")
-CASE_REF = re.compile(r"^[A-Z]{0,6}\d{0,4}([/\-][A-Z0-9]{1,8}){1,4}$", re.IGNORECASE)
+CASE_REF = re.compile(r"^[A-Z]{0,6}\d{0,8}([/\-][A-Z0-9]{1,8}){1,4}$", re.IGNORECASE)
 PAYROLL = re.compile(r"^[A-Z]{0,3}-?\d{4,10}$", re.IGNORECASE)
 BAND = re.compile(r"^((band|grade|scale|pay ?band|spine( point)?|sp|pb|sco|po)\s*)?[A-Z]?\d{0,2}[A-Z]?$", re.IGNORECASE)
 SORT_ACCOUNT = re.compile(r"^(\d{2}-\d{2}-\d{2}\s*)?\d{8}$")
 # Names in any alphabet: a "word" is letters (Unicode), apostrophes and hyphens, starting upper-case.
 _WORD = r"[^\W\d_][^\W\d_'’\-]*(?:['’\-][^\W\d_]+)*"
 NAME_COMMA = re.compile(rf"^{_WORD}(?: {_WORD})*, ?{_WORD}(?: {_WORD})*$")
-NAME_WORDS = re.compile(rf"^(?:(?:Mr|Mrs|Ms|Miss|Dr)\.? )?{_WORD}(?: {_WORD}){{0,3}}$")
+NAME_WORDS = re.compile(rf"^(?:(?:Mr|Mrs|Ms|Miss|Dr)\.? )?{_WORD}(?: {_WORD}){{0,3}}$", re.IGNORECASE)
+# Other countries' postcode shapes (Australia and most of Europe: 4 digits; US/DE/FR: 5, ZIP+4;
+# NL "1234 AB"; Canada "K1A 0B1"; Sweden/Czechia "123 45"; Poland "12-345"; Japan "123-4567";
+# Ireland's Eircode "D02 X285"; India/China 6 digits). Only ever read beside a postcode header.
+POSTCODE_OTHER = re.compile(r"^(\d{4}|\d{5}(-\d{4})?|\d{4} ?[A-Z]{2}|[A-Z]\d[A-Z] ?\d[A-Z]\d|\d{3} \d{2}|\d{2}-\d{3}|"
+                            r"\d{3}-\d{4}|[AC-FHKNPRTV-Y]\d{2}[0-9W]? ?[AC-FHKNPRTV-Y0-9]{4}|\d{6})$", re.IGNORECASE)
+# An identity number of any country: digits (6 to 14, spaces or dashes allowed), at most two
+# letters before and one after. Read beside a national-id header only.
+ID_NUMBER = re.compile(r"^[A-Z]{0,2}\d[\d \-]{4,16}\d[A-Z]?$", re.IGNORECASE)
 ADDRESS = re.compile(r"^((flat|studio|apartment|apt|unit|room|suite|house)\s+\d+[a-z]?,?\s+)?(\d+[a-z]?(-\d+)?,?\s+)?"
                      r"[^\W\d_][\w'’\- ,.]+$|"
                      r"\b(road|street|lane|avenue|close|drive|way|court|place|gardens|crescent|terrace)\b", re.IGNORECASE)
+HONORIFICS = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "rev", "sir", "dame", "lady", "lord", "master", "fr",
+              "revd", "herr", "frau", "mme", "mlle", "m"}
+# Words in the names of organisations that can be controllers (not departments or teams).
+ORG_WORDS = re.compile(r"\b(police|constabulary|force|council|borough|county|trust|nhs|ltd|limited|plc|llp|"
+                       r"university|college|authority|commission|agency|ministry|foundation|charity|hospital|"
+                       r"academy|company|inc|gmbh|service of|fire and rescue)\b", re.IGNORECASE)
+# Street types of the UK and of other English-speaking countries (FEBRL's Australian "cove",
+# "circuit", "parade"): a value with one and no digit is still a street address.
+STREET_WORDS = re.compile(r"\b(road|rd|street|st|lane|ln|avenue|ave|close|drive|dr|way|court|ct|place|pl|crescent|"
+                          r"cres|terrace|tce|grove|gardens|walk|row|square|sq|hill|rise|mews|parade|circuit|cove|"
+                          r"highway|hwy|boulevard|esplanade|loop|vale|wharf|green|view|park|broadway)$")
 FLAG_VALUES = {"y", "n", "yes", "no", "true", "false", "t", "f", "0", "1", "x", "✓"}
 CASE_ROLES = {"victim", "offender", "alleged offender", "suspect", "witness", "complainant", "perpetrator",
               "alleged perpetrator", "reporting person", "caller", "complainant/victim", "informant", "subject",
@@ -40,6 +65,7 @@ DATE_FORMATS = (  # (regex, order) for numeric dates; order names the position o
     (re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(:\d{2})?)?$"), "ymd"),
     (re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?: \d{1,2}:\d{2}(:\d{2})?)?$"), "?"),
     (re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2})$"), "?"),
+    (re.compile(r"^(1[89]\d{2}|20\d{2})(\d{2})(\d{2})$"), "ymd"),  # yyyymmdd stored as a number
 )
 MONTH_DATE = re.compile(r"^(\d{1,2})[ -]([A-Za-z]{3,9})[ -](\d{2,4})$")
 MONTHS = {m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
@@ -77,6 +103,14 @@ def _phone(value: str) -> bool:
         return False
     return number.country_code == 44 and phonenumbers.is_possible_number(number) and \
         len(str(number.national_number)) in (9, 10)
+
+
+def _one_casing(value: str) -> bool:
+    """Words cased the way one tool writes names: all Capitalised ("Ann O'Brien"), all UPPER
+    ("ANN O'BRIEN") or all lower ("ann o'brien"). A sentence-cased phrase ("Moved out") is
+    not a name; beyond that casing cannot tell a name from a phrase: the header decides."""
+    words = value.split()
+    return all(w[0].isupper() for w in words) or value.islower() or value.isupper()
 
 
 def _date(value: str) -> tuple[str, int, int, int] | None:
@@ -130,8 +164,13 @@ def profile(values: list[str], known_places: set[str] | None = None) -> Profile:
 
     for v, n in freq.items():  # each distinct value checked once, weighted by its count
         low = v.lower()
+        digits = sum(c.isdigit() for c in v)
         if POSTCODE.match(v):
             hit("postcode", n)
+        elif digits and POSTCODE_OTHER.match(v):
+            hit("postcode_other", n)
+        if digits >= 6 and ID_NUMBER.match(v):
+            hit("id_number", n)
         if NINO.match(v):
             hit("ni_number", n)
         if EMAIL.match(v):
@@ -140,6 +179,10 @@ def profile(values: list[str], known_places: set[str] | None = None) -> Profile:
             hit("ons_code", n)
         if low in FLAG_VALUES:
             hit("flag", n)
+        if low.rstrip(".") in HONORIFICS:
+            hit("honorific", n)
+        if ORG_WORDS.search(v):
+            hit("org_name", n)
         if low in CASE_ROLES or any(r in low for r in ("victim", "offender", "perpetrator", "witness", "suspect")):
             hit("case_role", n)
         if known_places and (low in known_places or low.rsplit(" ", 1)[0] in known_places
@@ -150,6 +193,8 @@ def profile(values: list[str], known_places: set[str] | None = None) -> Profile:
         d = _date(v)
         if d:
             hit("date", n)
+            if v.isdigit():
+                hit("compact_date", n)
             order, a, b, year = d
             orders.add(order)
             firsts.append(a)
@@ -169,15 +214,18 @@ def profile(values: list[str], known_places: set[str] | None = None) -> Profile:
             hit("band", n)
         if SORT_ACCOUNT.match(v):
             hit("bank_account", n)
-        if NAME_COMMA.match(v) and v.split(",")[0].isupper():
+        # "SURNAME, Forename", or a system that cases everything one way ("smith, ann"); Title
+        # Case "Watford, Hertfordshire" is a place as often as a name, so it is left out; more
+        # than five words is a phrase ("CALLED RE CHANGE OF ADDRESS, EVIDENCE REQUESTED")
+        if len(v.split()) <= 5 and NAME_COMMA.match(v) and (v.split(",")[0].isupper() or v.islower()):
             hit("name_comma", n)
-        if NAME_WORDS.match(v) and all(w[0].isupper() for w in v.split()):
+        if NAME_WORDS.match(v) and _one_casing(v):
             words = len(v.split())
             hit("single_word_name" if words == 1 else "multi_word_name", n)
             if words <= 3:
                 hit("name_like", n)
         if not d and len(v.split()) >= 2 and ADDRESS.search(v) and \
-                (re.search(r"\d", v) or re.search(r"\b(road|street|lane|avenue|close|drive)\b", low)):
+                (re.search(r"\d", v) or STREET_WORDS.search(low)):
             hit("address", n)
         if re.search(r"\d", v):
             hit("has_digit", n)

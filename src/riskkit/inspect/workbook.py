@@ -36,6 +36,7 @@ WORDS = {
     "religion": "religion", "sexual_orientation": "sexual orientation", "disability": "disability",
     "health": "health", "nationality": "nationality", "marital_status": "marital status",
     "next_of_kin": "next of kin", "criminal_record": "criminal records", "other_date": "other dates",
+    "house_number": "home addresses", "postcode_not_uk": "home addresses", "honorific": "titles (Mr, Ms...)",
 }
 
 
