@@ -175,6 +175,7 @@ def assess(
     from riskkit.outputs import XLSX_MAX_ROWS
     from riskkit.register import Register, assessment_payload, resolve_url
     from riskkit.run import assess as run_assess
+    from riskkit.wording import when_iso
 
     reg = Register(resolve_url(register))  # opened (and migrated) before the run: a bad URL fails fast
     recorded: list = []
@@ -195,7 +196,7 @@ def assess(
                f"rows read {s['rows_read']:,}, quarantined {s['rows_quarantined']:,}")
     typer.echo("  risk bands: " + ", ".join(f"{k} {v:,}" for k, v in s["risk_bands"].items()))
     verdict = "notify" if reg["notify"] else "record only (notification not proposed)"
-    typer.echo(f"  regulator ({reg['law']}): {verdict}; deadline {reg['deadline']} "
+    typer.echo(f"  regulator ({reg['law']}): {verdict}; deadline {when_iso(reg['deadline'])} "
                f"({time_left_words(reg['hours_left'])})")
     told = s["communicate"]["required"] + s["communicate"]["recommended"]
     typer.echo(f"  people to tell: {s['communicate']['required']:,} required, {s['communicate']['recommended']:,} "
@@ -412,9 +413,11 @@ def register_list(register: RegisterOpt = None, json_out: JsonOpt = False) -> No
         return
     if not ids:
         typer.echo("the register is empty")
+    from riskkit.wording import when
+
     for incident_id in ids:
         s = state([e for e in events if e.incident_id == incident_id])
-        deadline = s.deadline.isoformat() if s.deadline else "-"
+        deadline = when(s.deadline) if s.deadline else "-"
         typer.echo(f"{incident_id}\t{s.status()}\tdeadline {deadline}\t{s.assessments} assessment(s)")
 
 
