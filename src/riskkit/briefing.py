@@ -227,13 +227,43 @@ def banner(a: Analysis) -> HTML:
     return HTML(f'<div class="rk-banner">{escape(a.incident.protective_marking)}</div>')
 
 
+def _lead(a: Analysis) -> str:
+    """The first, bold line: how many people in how many cases across how many districts, and
+    the worst band; a district's view gives its share of the whole incident's figures."""
+    inc = a.incident
+    worst = _worst_words(a)
+    if a.whole is not None:
+        whole = a.whole
+        mine = f"{_n(a.cases)} of the {_n(whole.cases)} {inc.case_noun} and " if _cases_distinct(a) else ""
+        return (f"In {a.scope_name}: {mine}{_n(len(a.people))} of the {_n(len(whole.people))} {inc.subject_noun} "
+                f"(counted where they live)" + (f"; {worst}" if worst else "") + ".")
+    placed = len(_placed(a))
+    text = f"{_n(len(a.people))} {inc.subject_noun}{people_range_words(a)} in {_n(a.cases)} {inc.case_noun}"
+    if placed:
+        text += f" across {wording.plural(placed, 'district')}"
+    return text + (f"; {worst}" if worst else "") + "."
+
+
+def _detail(a: Analysis) -> str:
+    """The second line: what escaped and how, and where most are (for a district's view, the
+    whole breach, labelled as such)."""
+    if a.whole is not None:
+        whole = a.whole
+        worst = _worst_words(whole)
+        sentence = _incident_sentence(whole)
+        return f"The whole breach: {sentence[0].lower()}{sentence[1:]}" + (f"; {worst}" if worst else "") + "."
+    top = _top_districts(a)
+    return f"{exposed_phrase(a)} {_verb(a)}." + (f" {_cap(top)}." if top else "")
+
+
 def headline(a: Analysis) -> HTML:
     inc = a.incident
     scope = (f'<p class="rk-scope">This briefing is for <strong>{escape(a.scope_name)}</strong>. Figures marked '
              "<em>whole incident</em> are for the breach as a whole, across every district.</p>" if a.scope else "")
     return HTML(f'<header class="rk-header"><p class="rk-kicker">{escape(inc.controller)} · data breach briefing</p>'
-                f"<h1>{escape(inc.title)}</h1>{scope}<p class=\"rk-headline\">{escape(headline_text(a))} "
-                f"{escape(decision_text(a))}</p>"
+                f"<h1>{escape(inc.title)}</h1>{scope}<div class=\"rk-headline\">"
+                f"<p class=\"rk-lead\">{escape(_lead(a))} {escape(decision_text(a))}</p>"
+                f"<p class=\"rk-detail\">{escape(_detail(a))}</p></div>"
                 f"<p>{escape(inc.summary)}</p></header>")
 
 
@@ -251,10 +281,11 @@ def decisions(a: Analysis) -> HTML:
     else:
         people = f"<strong>No {noun}{where} proposed for individual contact</strong>"
     whole = " (one decision for the whole incident)" if a.scope else ""
+    whole_reason = "across the whole incident, " if a.scope else ""
     body = (f'<ul class="rk-decisions"><li>{reg}{whole} ({escape(d.law)}) by <span class="{status}">{escape(stamp)}</span>: '
             f"{escape(d.deadline_words)} at the time of this run ({escape(wording.when(a.run_at))}). "
             f"Reason: {escape(d.reason)}.</li>"
-            f"<li>{people} under {escape(d.communicate_law)}: {escape(d.communicate_reason or '')}.</li>")
+            f"<li>{people} under {escape(d.communicate_law)}: {whole_reason}{escape(d.communicate_reason or '')}.</li>")
     if d.unknowns:
         body += f"<li>Not yet known, scored cautiously: {escape('; '.join(d.unknowns))}.</li>"
     if d.restriction_prompt:
@@ -366,26 +397,38 @@ def districts_section(a: Analysis) -> HTML:
     whole incident's table with its own row marked."""
     note = ('<p class="rk-note">Map drawn on <strong>schematic boundaries</strong>: approximate shapes for '
             "orientation only; use the official ONS boundaries for real work.</p>" if a.geo.schematic else "")
+    inc = a.incident
     frame = district_frame(a)
-    if _cases_distinct(a):
-        frame = frame.rename(columns={"Cases": _cap(a.incident.case_noun)})
-    else:  # one case per record: one column, in the incident's noun
-        frame = frame.drop(columns=["Subject records"]).rename(columns={"Cases": _cap(a.incident.case_noun)})
-    frame = frame.rename(columns={"People": _cap(a.incident.subject_noun)})
+    if not _cases_distinct(a):  # one case per record: one column, in the incident's noun
+        frame = frame.drop(columns=["Subject records"])
+    roles = list(frame.columns[frame.columns.get_loc("People") + 1:])
+    if len(roles) == 1:  # one role only: its column repeats the people column
+        frame = frame.drop(columns=roles)
+    frame = frame.rename(columns={"Cases": _cap(inc.case_noun), "People": f"Distinct {inc.subject_noun}"})
     scope = (f'<p class="rk-note">The table and map are for the <strong>whole incident</strong>; '
              f"{escape(a.scope_name)}'s row is highlighted.</p>" if a.scope else "")
     body = (scope + _table(frame, total=True, highlight=a.scope_name) + district_map(a) + note +
-            f'<p class="rk-note">A {escape(_case_word(a).removesuffix("s"))} belongs to one district (the incident '
-            "location, else where the complainant or victim lives, else where most of its subjects live; ties to the "
-            f"lowest district code); {escape(a.incident.subject_noun)} are counted where they live, so a case can "
-            "touch several districts. Someone with several roles is counted once per role in the role columns.</p>")
-    return _section("Where: cases and people per district", body)
+            f'<p class="rk-note">{escape(_placement_note(a, len(roles) > 1))}</p>')
+    what = f"{inc.case_noun} and {inc.subject_noun}" if _cases_distinct(a) else inc.subject_noun
+    return _section(f"Where: {what} per district", body)
+
+
+def _placement_note(a: Analysis, roles: bool) -> str:
+    """How cases and people are placed, in words; only the rules that this incident uses."""
+    inc = a.incident
+    text = f"{_cap(inc.subject_noun)} are counted where they live."
+    if _cases_distinct(a):
+        text = (f"A {_case_word(a).removesuffix('s')} belongs to one district (the incident location, else where the "
+                "complainant or victim lives, else where most of its subjects live; ties to the lowest district "
+                f"code); {inc.subject_noun} are counted where they live, so a {_case_word(a).removesuffix('s')} can "
+                "touch several districts.")
+    return text + (" Someone with several roles is counted once per role in the role columns." if roles else "")
 
 
 def _band_sentence(a: Analysis) -> str:
     """'87 Very high, 38 High, 5 Medium and no one Low.' (highest first)."""
     totals = a.people["band"].value_counts().reindex(list(BANDS), fill_value=0)
-    parts = [f"{_n(int(totals[b]))} {b}" if totals[b] else f"none {b}" for b in reversed(BANDS)]
+    parts = [f"{_n(int(totals[b]))} {b}" for b in reversed(BANDS)]
     where = f" in {a.scope_name}" if a.scope else ""
     return (f"Of the {_n(len(a.people))} {a.incident.subject_noun}{where}, by risk band: "
             + ", ".join(parts[:-1]) + " and " + parts[-1] + ".")
