@@ -633,7 +633,7 @@ def register_section(a: Analysis, snapshot: str | None) -> HTML:
                      f["actor"], wording.when_iso(f["recorded_at"])))
     frame = pd.DataFrame(rows, columns=["Decision", "Proposed by the model", "Decided", "By", "When (UK time)"])
     body = (_table(frame) + f"<p class=\"rk-note\">Breach register head (SHA-256) after this assessment was recorded: "
-            f"<code class=\"rk-hash\">{escape(s['head'])}</code>; {s['assessments']} assessment(s) recorded for this incident, "
+            f"<code>{escape(s['head'])}</code>; {s['assessments']} assessment(s) recorded for this incident, "
             f"{s['events']} event(s) in the register. Keep a copy of this hash elsewhere: "
             "<code>riskkit register verify --expect-head HASH</code> checks that it is still in the chain.</p>")
     return _section("Decisions recorded", body)
