@@ -92,6 +92,14 @@ def test_an_overdue_incident_is_worded_overdue_in_the_headline_and_actions(asb_a
     assert "hours 15 minutes" not in decisions
 
 
+def test_a_decision_not_to_notify_is_worded_with_its_own_deadline(asb_analysis):
+    d = asb_analysis.decisions
+    ahead = replace(asb_analysis, decisions=replace(d, notify=False, hours_left=30))
+    assert "not proposed: record the breach and why; the decision is due within 1 day (" in briefing.decision_text(ahead)
+    late = replace(asb_analysis, decisions=replace(d, notify=False, hours_left=-80))
+    assert briefing.decision_text(late).endswith("the decision was due Mon 12 Oct 2026 10:30 BST (overdue by 3 days).")
+
+
 def test_a_district_briefing_labels_its_own_figures_and_the_whole_incidents(asb_analysis):
     a = scope(asb_analysis, "Dacorum")
     whole = asb_analysis

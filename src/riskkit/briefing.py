@@ -182,8 +182,9 @@ def decision_text(a: Analysis) -> str:
     reg = _regulator_short(d.regulator)
     by = wording.when(d.deadline)
     if not d.notify:
-        return (f"Reporting to the {reg} is not proposed: record the breach and why; the decision is due "
-                f"{wording.days_left(d.hours_left)} ({by}).")
+        due = (f"was due {by} ({wording.days_left(d.hours_left)})" if d.hours_left < 0
+               else f"is due {wording.days_left(d.hours_left)} ({by})")
+        return f"Reporting to the {reg} is not proposed: record the breach and why; the decision {due}."
     if d.hours_left < 0:
         return f"Report to the {reg} now: the deadline passed, {wording.days_left(d.hours_left)} ({by})."
     return f"Report to the {reg} {wording.days_left(d.hours_left)} (by {by})."
@@ -467,7 +468,7 @@ def bands_section(a: Analysis) -> HTML:
 def timeline(a: Analysis) -> HTML:
     t = a.incident.timestamps
     rows = [("Occurred", t.occurred), ("Became aware", t.became_aware), ("Contained", t.contained),
-            (f"Regulator deadline ({wording.duration(a.model.policy.regulator.deadline_hours)}, continuous)",
+            (f"Regulator deadline ({a.model.policy.regulator.deadline_hours:g} hours, continuous)",  # as the law says
              a.decisions.deadline),
             ("This assessment", a.run_at)]
     frame = pd.DataFrame([(k, wording.when(v)) for k, v in rows], columns=["Event", "When (UK time)"])
