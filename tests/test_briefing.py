@@ -167,3 +167,19 @@ def test_method_notes_in_words_and_the_formula_in_an_appendix_at_the_end(asb_ana
 def test_the_ico_forms_what_happened_is_still_the_whole_incident(asb_analysis):
     text = briefing.headline_text(asb_analysis)
     assert f"{len(asb_analysis.people)} people" in text and "Most in " in text and "ICO" not in text
+
+
+def test_the_page_prints_the_marking_in_every_pages_margin_and_a_marking_cannot_break_out():
+    from markupsafe import Markup
+
+    from riskkit.export import _page
+
+    page = _page().render(marking="OFFICIAL-SENSITIVE", title="t", body=Markup("<p>x</p>"), version="v",
+                          model_version="m", generated="g")
+    assert '@top-center { content: "OFFICIAL-SENSITIVE"' in page and '@bottom-center { content: "OFFICIAL-SENSITIVE"' in page
+    assert 'counter(page) " of " counter(pages)' in page
+    hostile = _page().render(marking='SECRET" } body { display: none } </style><script>x</script>\\', title="t",
+                             body=Markup(""), version="v", model_version="m", generated="g")
+    assert "<script>" not in hostile and hostile.count("</style>") == 1
+    for box in ("top-center", "bottom-center"):  # the marking stays one CSS string: nothing escapes into rules
+        assert re.search("@" + box + r' \{ content: "[^"\\]*"; font: bold 9pt', hostile)
