@@ -450,9 +450,10 @@ def bands_section(a: Analysis) -> HTML:
     table = pd.crosstab(people["role"], people["band"].astype(str)).reindex(columns=list(BANDS), fill_value=0)
     table.index = [r.replace("_", " ").capitalize() for r in table.index]
     sentence = f'<p class="rk-bands">{escape(_band_sentence(a))}</p>'
-    title = f"Who: {a.incident.subject_noun} by risk band and role"
+    title = f"Who: {a.incident.subject_noun} by risk band"
     if not _chart_shows_something(table):
         return _section(title, sentence)
+    title += " and role"
     fig, ax = plt.subplots(figsize=(7, 0.6 + 0.5 * len(table)))
     left = pd.Series(0, index=table.index)
     for band in BANDS:
@@ -491,7 +492,7 @@ def actions(a: Analysis) -> HTML:
     if d.communicate_count:
         where = f" in {a.scope_name}" if a.scope else ""
         items.append(f"Contact the {_n(d.communicate_count)} {inc.subject_noun}{where} on the restricted contact list "
-                     "in priority order, Very high first; give each a named point of contact.")
+                     "in priority order, highest band first; give each a named point of contact.")
     if inc.exposure.channel == "public_web" and not inc.containment.removed:
         items.append("Take the pages down and ask search engines to remove cached copies.")
     elif inc.exposure.channel == "public_web":
@@ -586,9 +587,8 @@ def method_notes(a: Analysis) -> HTML:
             f"Likelihood: {escape(m.likelihood.labels[lk - 1])} ({escape('; '.join(lk_parts))}).</p>"
             f"<p>Typical drivers: {escape(circumstance_phrase(a.incident))}. People are counted once however many "
             "records they have: records are matched on names, dates of birth, addresses and identifiers, allowing for "
-            "spelling differences; where a match is doubtful the count is given as a range. The district of a case "
-            "is its incident location, else where the complainant or victim lives, else where most of its subjects "
-            "live.</p>"
+            "spelling differences; where a match is doubtful the count is given as a range. "
+            f"{escape(_placement_note(a, roles=False))}</p>"
             f"<p>Risk model version {escape(m.model_version)}. Personal data are only in the restricted outputs held "
             "by the analysts; this briefing holds counts and pseudonymous ids only.</p>")
     appendix = (f"<p>Severity per person, SE = DPC × EI + CB (ENISA 2013): DPC is the data processing context "
