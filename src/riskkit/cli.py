@@ -400,7 +400,7 @@ def decide(
 
 @register_app.command("list")
 def register_list(register: RegisterOpt = None, json_out: JsonOpt = False) -> None:
-    """Incidents with their deadline status: due in N hours, overdue, filed, closed."""
+    """Incidents with their deadline status: due in N days M hours, overdue, filed, closed."""
     from riskkit.register import Register, state
 
     reg = Register(register)
