@@ -70,7 +70,8 @@ def test_per_district_briefings_show_only_their_district(batch_run):
     assert sum(json.loads((folder / "asb-districts" / d / "summary.json").read_text())["cases"] for d in districts) \
         == whole["cases"] - whole["unassigned"]["cases"]
     html = (folder / "asb-districts" / "dacorum" / "briefing.html").read_text()
-    assert "In Dacorum, 9 anti-social behaviour cases and 19 people who live there" in html
+    assert "In Dacorum: 9 of the 62 anti-social behaviour cases and 19 of the 130 people (counted where they live)" in html
+    assert "The whole breach:" in html  # the incident-wide figures are labelled as such
     contacts = folder / "asb-districts" / "dacorum" / "restricted" / "contact_list.xlsx"
     import openpyxl
 

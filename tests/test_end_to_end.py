@@ -46,7 +46,7 @@ def test_asb_summary(runs):
     assert s["regulator"]["notify"] and s["regulator"]["hours_left"] == pytest.approx(49.5)
     assert s["model_version"] == "riskkit-default-2.0.0"
     assert s["communicate"]["required"] + s["communicate"]["recommended"] == s["people"]
-    assert "62 cases" in proc.stdout and "49 hours 30 minutes left" in proc.stdout  # closing summary in the terminal
+    assert "62 cases" in proc.stdout and "2 days 1 hour left" in proc.stdout  # closing summary in the terminal
 
 
 def test_staff_summary(runs):
@@ -59,11 +59,12 @@ def test_staff_summary(runs):
 def test_briefing_html_reads_in_order_and_is_self_contained(runs):
     html = (runs["asb"][0] / "briefing.html").read_text()
     text = re.sub(r"<[^>]+>", " ", html)
-    assert re.search(r"of 130 people (\(between 1[23]\d and 1[34]\d\) )?in 62 anti-social behaviour cases were "
-                     r"published on a public web page for 5 days; "
-                     r"9 anti-social behaviour cases relate to Dacorum", text)
-    order = ["Decisions and deadline", "Key figures", "Where: cases and people per district", "Who: people by risk band",
-             "Timeline", "Recommended actions", "Data quality and reconciliation", "Method notes"]
+    assert re.search(r"130 people (\(between 1[23]\d and 1[34]\d\) )?in 62 anti-social behaviour cases across 10 "
+                     r"districts; .*Report to the ICO within 2 days .*were published on a public web page for 5 days\. "
+                     r"Most in Dacorum \(9 of 62 cases\)", text)
+    order = ["Decisions and deadline", "Key figures", "Where: anti-social behaviour cases and people per district",
+             "Who: people by risk band", "Timeline", "Recommended actions", "Data quality and reconciliation",
+             "Method notes", "Appendix: the scoring formula"]
     positions = [text.index(h) for h in order]
     assert positions == sorted(positions)
     assert text.count("OFFICIAL-SENSITIVE") >= 2 and "schematic boundaries" in text

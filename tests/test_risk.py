@@ -117,7 +117,7 @@ def test_deadline_is_72_hours_continuous(asb_analysis):
     aware = asb_analysis.incident.timestamps.became_aware
     assert d.deadline == aware + timedelta(hours=72)
     assert d.hours_left == pytest.approx((d.deadline - datetime(2026, 10, 10, 8, 0, tzinfo=UTC)).total_seconds() / 3600)
-    assert d.deadline_words == "49 hours 30 minutes left"
+    assert d.deadline_words == "2 days 1 hour left"
 
 
 def test_model_schema_errors(tmp_path):

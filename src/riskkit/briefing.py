@@ -3,52 +3,78 @@
 Only counts, bands, pseudonymous ids and text from the incident file reach these sections;
 every string from a file is escaped before it becomes HTML. Charts are embedded as base64 PNG
 so the exported briefing is one self-contained file that opens offline.
+
+The reader is a chief officer with five minutes: the headline states the whole incident (never
+one district), numbers are right-aligned with thousands separators, times are UK local time and
+durations are in days and hours (riskkit.wording), the incident's own nouns are used ("staff
+records", not "cases"), and the scoring formula waits in an appendix at the end.
 """
 
 from __future__ import annotations
 
-import base64
-import io
+import re
 from html import escape
 
-import matplotlib
+import pandas as pd
+from IPython.display import HTML
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from IPython.display import HTML  # noqa: E402
+from riskkit import charts, counts, districts, wording
+from riskkit.analysis import Analysis
+from riskkit.ingest import Ingested
+from riskkit.risk import BANDS, circumstance_phrase, exposure_words, recipient_words
 
-from riskkit import charts, counts, districts  # noqa: E402
-from riskkit.analysis import Analysis  # noqa: E402
-from riskkit.ingest import Ingested  # noqa: E402
-from riskkit.risk import BANDS, circumstance_phrase, exposure_words, recipient_words  # noqa: E402
-
-BAND_COLOURS = {"Low": "#4c9a2a", "Medium": "#e0a800", "High": "#d9480f", "Very high": "#a51d2d"}
 _CHANNEL_WORDS = {"in_person": "in person", "phone": "by phone", "letter": "by letter"}
+# A cell that reads as a count ("1,067", "130 (between 130 and 132)", "-"): right-aligned.
+_NUMERIC = re.compile(r"^(-|\d[\d,]*(\.\d+)?)( \(.*\))?$")
 
 
 def _n(value: int) -> str:
-    return f"{value:,}"
+    return wording.number(value)
 
 
-def _section(title: str, body: str) -> HTML:
-    return HTML(f'<section class="rk-section"><h2>{escape(title)}</h2>{body}</section>')
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
-def _png(fig: plt.Figure, alt: str) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f'<img class="rk-figure" alt="{escape(alt)}" src="data:image/png;base64,{data}">'
+def _section(title: str, body: str, cls: str = "") -> HTML:
+    extra = f" {cls}" if cls else ""
+    return HTML(f'<section class="rk-section{extra}"><h2>{escape(title)}</h2>{body}</section>')
 
 
-def _table(frame: pd.DataFrame, total: bool = False) -> str:
-    head = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)
-    rows = "".join("<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>"
-                   for row in frame.itertuples(index=False))
+def _cell(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)) and not pd.isna(value):
+        return _n(int(value)) if float(value).is_integer() else _n(float(value))
+    return str(value)
+
+
+def _table(frame: pd.DataFrame, total: bool = False, highlight: str | None = None) -> str:
+    """A table in its own scrolling box (so a phone never scrolls the page sideways), counts
+    right-aligned with thousands separators; ``highlight`` marks the row whose first cell is it."""
+    text = [[_cell(v) for v in row] for row in frame.itertuples(index=False)]
+    numeric = [bool(text) and all(_NUMERIC.match(r[i]) for r in text if r[i] != "") and any(r[i] for r in text)
+               for i in range(len(frame.columns))]
+    num = ' class="rk-num"'
+    head = "".join(f"<th{num if numeric[i] else ''} scope=\"col\">{escape(str(c))}</th>"
+                   for i, c in enumerate(frame.columns))
+    rows = "".join(('<tr class="rk-highlight">' if highlight is not None and r and r[0] == highlight else "<tr>")
+                   + "".join(f"<td{num if numeric[i] else ''}>{escape(v)}</td>" for i, v in enumerate(r)) + "</tr>"
+                   for r in text)
     cls = "rk-table rk-total" if total else "rk-table"
-    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+    return (f'<div class="rk-scroll"><table class="{cls}"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{rows}</tbody></table></div>")
+
+
+def _case_word(a: Analysis) -> str:
+    """The last word of the case noun ('cases', 'records') for short forms like '(9 of 62 cases)'."""
+    return a.incident.case_noun.split()[-1]
+
+
+def _cases_distinct(a: Analysis) -> bool:
+    """Whether cases are a count of their own (an ASB case has several people) or one per record."""
+    whole = a.whole or a
+    return whole.cases != len(whole.records)
 
 
 def exposed_phrase(a: Analysis) -> str:
@@ -89,56 +115,160 @@ def people_range_words(a: Analysis) -> str:
     return f" (between {_n(r['min'])} and {_n(r['max'])})" if r["min"] != r["max"] else ""
 
 
+def _placed(a: Analysis) -> pd.DataFrame:
+    """The district table without its 'Unassigned' row (always the whole incident's)."""
+    return a.districts[a.districts.lad_code != districts.UNASSIGNED]
+
+
+def _worst_words(a: Analysis) -> str:
+    """'87 of them at Very high risk, the highest band' or 'all 1,020 at Low risk'."""
+    bands = a.people["band"].value_counts()
+    present = [b for b in BANDS if bands.get(b, 0)]
+    if not present:
+        return ""
+    worst, n = present[-1], int(bands[present[-1]])
+    if n == len(a.people):
+        return f"all {_n(n)} at {worst} risk"
+    return f"{_n(n)} of them at {worst} risk, the highest band"
+
+
+def _top_districts(a: Analysis, limit: int = 3) -> str:
+    """'most in Dacorum (9 of 62 cases), then Watford (7) and Hertsmere (5)': the districts
+    with most cases (or people, when a case is one record), so no reader takes the breach for
+    one district's."""
+    table = _placed(a)
+    if not len(table):
+        return ""
+    col = "cases" if _cases_distinct(a) else "people"
+    total = a.cases if col == "cases" else len(a.people)
+    noun = _case_word(a) if col == "cases" else a.incident.subject_noun
+    top = table.sort_values([col, "district"], ascending=[False, True]).head(limit)
+    if len(table) == 1:
+        return f"all placed in {top.iloc[0]['district']}"
+    first = top.iloc[0]
+    text = f"most in {first['district']} ({_n(int(first[col]))} of {_n(total)} {noun})"
+    rest = [f"{r['district']} ({_n(int(r[col]))})" for _, r in top.iloc[1:].iterrows()]
+    if rest:
+        text += ", then " + (rest[0] if len(rest) == 1 else ", ".join(rest[:-1]) + " and " + rest[-1])
+    return text
+
+
+def _regulator_short(name: str) -> str:
+    return "ICO" if name == "Information Commissioner's Office" else name
+
+
+def decision_text(a: Analysis) -> str:
+    """The decision and its deadline in days: 'Report to the ICO within 2 days (by Mon 12 Oct
+    2026 10:30 BST).' or 'Report to the ICO now: overdue by 3 days (...)'."""
+    d = a.decisions
+    reg = _regulator_short(d.regulator)
+    by = wording.when(d.deadline)
+    if not d.notify:
+        due = (f"was due {by} ({wording.days_left(d.hours_left)})" if d.hours_left < 0
+               else f"is due {wording.days_left(d.hours_left)} ({by})")
+        return f"Reporting to the {reg} is not proposed: record the breach and why; the decision {due}."
+    if d.hours_left < 0:
+        return f"Report to the {reg} now: the deadline passed, {wording.days_left(d.hours_left)} ({by})."
+    return f"Report to the {reg} {wording.days_left(d.hours_left)} (by {by})."
+
+
+def _incident_sentence(a: Analysis) -> str:
+    """What escaped, of how many people in how many cases across how many districts, and how."""
+    inc = a.incident
+    placed = len(_placed(a))
+    text = (f"{exposed_phrase(a)} of {_n(len(a.people))} {inc.subject_noun}{people_range_words(a)} in "
+            f"{_n(a.cases)} {inc.case_noun}")
+    if placed:
+        text += f" across {wording.plural(placed, 'district')}"
+    return f"{text} {_verb(a)}"
+
+
 def headline_text(a: Analysis) -> str:
+    """The whole incident in one or two sentences: people (with the range), cases, districts,
+    the worst band and how many, and the top districts. A district's view names its own
+    figures first and then the whole breach's, each labelled."""
     inc = a.incident
     if a.whole is not None:
         whole = a.whole
-        cases_part = f"{_n(a.cases)} {inc.case_noun} and " if whole.cases != len(whole.records) else ""
-        whole_cases = f"{_n(whole.cases)} {inc.case_noun} and " if whole.cases != len(whole.records) else ""
-        return (f"In {a.scope_name}, {cases_part}{_n(len(a.people))} {inc.subject_noun} who live there are affected, of "
-                f"{whole_cases}{_n(len(whole.people))} {inc.subject_noun} in the whole breach: "
-                f"{exposed_phrase(whole).lower()} {_verb(whole)}.")
-    people, cases = len(a.people), a.cases
-    text = f"{exposed_phrase(a)} of {_n(people)} {inc.subject_noun}{people_range_words(a)}"
-    if cases != len(a.records):
-        text += f" in {_n(cases)} {inc.case_noun}"
-    text += f" {_verb(a)}"
-    table = a.districts[a.districts.lad_code != districts.UNASSIGNED]
-    if len(table):
-        col = "cases" if cases != len(a.records) else "people"
-        top = table.sort_values(col, ascending=False).iloc[0]
-        noun = inc.case_noun if col == "cases" else inc.subject_noun
-        text += f"; {_n(int(top[col]))} {noun} relate to {top['district']}"
-    return text + "."
+        mine = f"{_n(a.cases)} of the {_n(whole.cases)} {inc.case_noun}" if _cases_distinct(a) else ""
+        people = f"{_n(len(a.people))} of the {_n(len(whole.people))} {inc.subject_noun}"
+        own = f"{a.scope_name}: {mine + ' and ' if mine else ''}{people} in this breach (counted where they live)"
+        worst = _worst_words(a)
+        own += f"; {worst}" if worst else ""
+        whole_text = f"The whole breach: {_incident_sentence(whole)[0].lower()}{_incident_sentence(whole)[1:]}"
+        worst_whole = _worst_words(whole)
+        return f"{own}. {whole_text}" + (f"; {worst_whole}" if worst_whole else "") + "."
+    text = _incident_sentence(a)
+    worst = _worst_words(a)
+    if worst:
+        text += f"; {worst}"
+    top = _top_districts(a)
+    return text + (f". {_cap(top)}." if top else ".")
 
 
 def banner(a: Analysis) -> HTML:
     return HTML(f'<div class="rk-banner">{escape(a.incident.protective_marking)}</div>')
 
 
+def _lead(a: Analysis) -> str:
+    """The first, bold line: how many people in how many cases across how many districts, and
+    the worst band; a district's view gives its share of the whole incident's figures."""
+    inc = a.incident
+    worst = _worst_words(a)
+    if a.whole is not None:
+        whole = a.whole
+        mine = f"{_n(a.cases)} of the {_n(whole.cases)} {inc.case_noun} and " if _cases_distinct(a) else ""
+        return (f"In {a.scope_name}: {mine}{_n(len(a.people))} of the {_n(len(whole.people))} {inc.subject_noun} "
+                f"(counted where they live)" + (f"; {worst}" if worst else "") + ".")
+    placed = len(_placed(a))
+    text = f"{_n(len(a.people))} {inc.subject_noun}{people_range_words(a)} in {_n(a.cases)} {inc.case_noun}"
+    if placed:
+        text += f" across {wording.plural(placed, 'district')}"
+    return text + (f"; {worst}" if worst else "") + "."
+
+
+def _detail(a: Analysis) -> str:
+    """The second line: what escaped and how, and where most are (for a district's view, the
+    whole breach, labelled as such)."""
+    if a.whole is not None:
+        whole = a.whole
+        worst = _worst_words(whole)
+        sentence = _incident_sentence(whole)
+        return f"The whole breach: {sentence[0].lower()}{sentence[1:]}" + (f"; {worst}" if worst else "") + "."
+    top = _top_districts(a)
+    return f"{exposed_phrase(a)} {_verb(a)}." + (f" {_cap(top)}." if top else "")
+
+
 def headline(a: Analysis) -> HTML:
     inc = a.incident
+    scope = (f'<p class="rk-scope">This briefing is for <strong>{escape(a.scope_name)}</strong>. Figures marked '
+             "<em>whole incident</em> are for the breach as a whole, across every district.</p>" if a.scope else "")
     return HTML(f'<header class="rk-header"><p class="rk-kicker">{escape(inc.controller)} · data breach briefing</p>'
-                f"<h1>{escape(inc.title)}</h1><p class=\"rk-headline\">{escape(headline_text(a))}</p>"
+                f"<h1>{escape(inc.title)}</h1>{scope}<div class=\"rk-headline\">"
+                f"<p class=\"rk-lead\">{escape(_lead(a))} {escape(decision_text(a))}</p>"
+                f"<p class=\"rk-detail\">{escape(_detail(a))}</p></div>"
                 f"<p>{escape(inc.summary)}</p></header>")
 
 
 def decisions(a: Analysis) -> HTML:
     d = a.decisions
-    stamp = d.deadline.strftime("%A %d %B %Y, %H:%M %Z").strip()
+    stamp = wording.when(d.deadline)
     status = "rk-overdue" if d.hours_left < 0 else "rk-due"
     reg = ("<strong>Notify the regulator</strong>" if d.notify else "<strong>Record only: notification not proposed</strong>")
     channel_text = ", ".join(f"{_n(v)} {_CHANNEL_WORDS.get(k, k)}" for k, v in sorted(d.channels.items(), key=lambda kv: -kv[1]))
     noun = escape(a.incident.subject_noun)
+    where = f" in {escape(a.scope_name)}" if a.scope else ""
     if d.communicate_count:
-        people = (f"<strong>Tell {_n(d.communicate_count)} {noun}</strong> ({_n(d.required)} required, "
+        people = (f"<strong>Tell {_n(d.communicate_count)} {noun}{where}</strong> ({_n(d.required)} required, "
                   f"{_n(d.recommended)} recommended; {escape(channel_text)})")
     else:
-        people = f"<strong>No {noun} proposed for individual contact</strong>"
-    body = (f'<ul class="rk-decisions"><li>{reg} ({escape(d.law)}) by <span class="{status}">{escape(stamp)}</span>: '
-            f"{escape(d.deadline_words)} at the time of this run ({escape(a.run_at.strftime('%d %b %Y %H:%M %Z'))}). "
+        people = f"<strong>No {noun}{where} proposed for individual contact</strong>"
+    whole = " (one decision for the whole incident)" if a.scope else ""
+    whole_reason = "across the whole incident, " if a.scope else ""
+    body = (f'<ul class="rk-decisions"><li>{reg}{whole} ({escape(d.law)}) by <span class="{status}">{escape(stamp)}</span>: '
+            f"{escape(d.deadline_words)} at the time of this run ({escape(wording.when(a.run_at))}). "
             f"Reason: {escape(d.reason)}.</li>"
-            f"<li>{people} under {escape(d.communicate_law)}: {escape(d.communicate_reason or '')}.</li>")
+            f"<li>{people} under {escape(d.communicate_law)}: {whole_reason}{escape(d.communicate_reason or '')}.</li>")
     if d.unknowns:
         body += f"<li>Not yet known, scored cautiously: {escape('; '.join(d.unknowns))}.</li>"
     if d.restriction_prompt:
@@ -158,7 +288,7 @@ def by_controller(a: Analysis) -> HTML:
     rows, reasons = [], []
     for v in parts:
         d, name = v.decisions, v.incident.controller
-        stamp = d.deadline.strftime("%d %b %Y %H:%M %Z").strip()
+        stamp = wording.when(d.deadline, weekday=False)
         rows.append({"Controller": name, "Law": d.law, "Subject records": _n(len(v.records)),
                      "People": _n(len(v.people)) + people_range_words(v),
                      "Very high or high": _n(int((v.people["band_rank"] >= 2).sum())),
@@ -168,31 +298,48 @@ def by_controller(a: Analysis) -> HTML:
                        f"{escape(d.communicate_reason)}.</li>")
     frame = pd.DataFrame(rows)
     if a.cases != len(a.records):
-        frame.insert(2, "Cases", [_n(v.cases) for v in parts])
+        frame.insert(2, _cap(a.incident.case_noun), [_n(v.cases) for v in parts])
     note = ('<p class="rk-note">Each controller has its own duty to notify and its own people to tell. A person '
             "with records in two controllers' files is counted in both, and once in the totals above.</p>")
     return _section("By controller", _table(frame) + "<ul>" + "".join(reasons) + "</ul>" + note)
 
 
-def key_figures(a: Analysis) -> HTML:
-    ing = a.ingested
-    figures = [("Cases", a.cases), ("Subject records", len(a.records)), ("Distinct people", len(a.people)),
-               ("Very high or high risk", int((a.people["band_rank"] >= 2).sum())),
-               ("Districts affected", int((a.districts.lad_code != districts.UNASSIGNED).sum())),
-               ("Rows quarantined", ing.rows_quarantined)]
+def _figure_boxes(figures: list[tuple[str, int]]) -> str:
     cells = "".join(f'<div class="rk-figure-box"><span class="rk-number">{_n(v)}</span>'
                     f"<span>{escape(k)}</span></div>" for k, v in figures)
-    return _section("Key figures", f'<div class="rk-figures">{cells}</div>')
+    return f'<div class="rk-figures">{cells}</div>'
+
+
+def _own_figures(a: Analysis) -> list[tuple[str, int]]:
+    figures = [(_cap(a.incident.case_noun), a.cases)]
+    if _cases_distinct(a):
+        figures.append(("Subject records", len(a.records)))
+    figures += [(f"Distinct {a.incident.subject_noun}", len(a.people)),
+                ("Very high or high risk", int((a.people["band_rank"] >= 2).sum()))]
+    return figures
+
+
+def key_figures(a: Analysis) -> HTML:
+    """The counts at a glance; a district's view shows its own and, apart and labelled, the
+    whole incident's (districts affected and rows quarantined are never a district's)."""
+    ing = a.ingested
+    whole = a.whole or a
+    incident_wide = [("Districts affected", len(_placed(whole))), ("Rows quarantined", ing.rows_quarantined)]
+    if a.whole is None:
+        return _section("Key figures", _figure_boxes(_own_figures(a) + incident_wide))
+    body = (f"<h3>{escape(a.scope_name)}</h3>" + _figure_boxes(_own_figures(a))
+            + "<h3>Whole incident</h3>" + _figure_boxes(_own_figures(whole) + incident_wide))
+    return _section("Key figures", body)
 
 
 def district_frame(a: Analysis) -> pd.DataFrame:
     """Counts per district for display (unassigned last)."""
     t = a.districts
-    show = pd.DataFrame({"District": t["district"], "ONS code": t["lad_code"].replace({"unassigned": "-"}),
-                         "Cases": t["cases"], "Subject records": t["subject_records"], "People": t["people"]})
+    show = pd.DataFrame({"District": t["district"], "Cases": t["cases"], "Subject records": t["subject_records"],
+                         "People": t["people"]})
     for col in [c for c in t.columns if c.startswith("role_")]:
         show[col.removeprefix("role_").replace("_", " ").capitalize()] = t[col]
-    total = {"District": "Total", "ONS code": "", **{c: int(show[c].sum()) for c in show.columns[2:]}}
+    total = {"District": "Total", **{c: int(show[c].sum()) for c in show.columns[1:]}}
     return pd.concat([show, pd.DataFrame([total])], ignore_index=True)
 
 
@@ -207,53 +354,87 @@ def district_map(a: Analysis) -> str:
 
 
 def districts_section(a: Analysis) -> HTML:
+    """Cases and people per district, in the incident's nouns; a district's view shows the
+    whole incident's table with its own row marked."""
     drawn = district_map(a)  # "" when no map is drawn: then no note about its boundaries either
     note = ('<p class="rk-note">Map drawn on <strong>schematic boundaries</strong>: approximate shapes for '
             "orientation only; use the official ONS boundaries for real work.</p>" if a.geo.schematic and drawn else "")
-    body = (_table(district_frame(a), total=True) + drawn + note +
-            '<p class="rk-note">A case belongs to one district (the incident location, else where the '
-            "complainant or victim lives, else where most of its subjects live; ties to the lowest district code); "
-            "people are counted where they live, so a case can touch several districts. "
-            "A person with several roles is counted once per role in the role columns.</p>")
-    return _section("Where: cases and people per district", body)
+    inc = a.incident
+    frame = district_frame(a)
+    if not _cases_distinct(a):  # one case per record: one column, in the incident's noun
+        frame = frame.drop(columns=["Subject records"])
+    roles = list(frame.columns[frame.columns.get_loc("People") + 1:])
+    if len(roles) == 1:  # one role only: its column repeats the people column
+        frame = frame.drop(columns=roles)
+    frame = frame.rename(columns={"Cases": _cap(inc.case_noun), "People": f"Distinct {inc.subject_noun}"})
+    scope = (f'<p class="rk-note">The table and map are for the <strong>whole incident</strong>; '
+             f"{escape(a.scope_name)}'s row is highlighted.</p>" if a.scope else "")
+    body = (scope + _table(frame, total=True, highlight=a.scope_name) + drawn + note +
+            f'<p class="rk-note">{escape(_placement_note(a, len(roles) > 1))}</p>')
+    what = f"{inc.case_noun} and {inc.subject_noun}" if _cases_distinct(a) else inc.subject_noun
+    return _section(f"Where: {what} per district", body)
+
+
+def _placement_note(a: Analysis, roles: bool) -> str:
+    """How cases and people are placed, in words; only the rules that this incident uses."""
+    inc = a.incident
+    text = f"{_cap(inc.subject_noun)} are counted where they live."
+    if _cases_distinct(a):
+        text = (f"A {_case_word(a).removesuffix('s')} belongs to one district (the incident location, else where the "
+                "complainant or victim lives, else where most of its subjects live; ties to the lowest district "
+                f"code); {inc.subject_noun} are counted where they live, so a {_case_word(a).removesuffix('s')} can "
+                "touch several districts.")
+    return text + (" Someone with several roles is counted once per role in the role columns." if roles else "")
+
+
+def _band_sentence(a: Analysis) -> str:
+    """'87 Very high, 38 High, 5 Medium and no one Low.' (highest first)."""
+    totals = a.people["band"].value_counts().reindex(list(BANDS), fill_value=0)
+    parts = [f"{_n(int(totals[b]))} {b}" for b in reversed(BANDS)]
+    where = f" in {a.scope_name}" if a.scope else ""
+    return (f"Of the {_n(len(a.people))} {a.incident.subject_noun}{where}, by risk band: "
+            + ", ".join(parts[:-1]) + " and " + parts[-1] + ".")
+
 
 
 def bands_section(a: Analysis) -> HTML:
-    people = a.people.assign(role=a.people["roles"].str.split(";")).explode("role")
-    table = pd.crosstab(people["role"], people["band"].astype(str)).reindex(columns=list(BANDS), fill_value=0)
-    table.index = [r.replace("_", " ").capitalize() for r in table.index]
-    totals = a.people["band"].value_counts().reindex(list(BANDS), fill_value=0)
-    chart = charts.band_chart(a)
-    if not chart:  # one band, or a band too thin to see: a sentence says it better than a bar
-        main, rest = totals.idxmax(), [f"{_n(int(v))} {b}" for b, v in totals.items() if v and b != totals.idxmax()]
-        chart = f"<p>All {_n(len(a.people))} people are {main} risk" + (f" except {' and '.join(rest)}" if rest else "") + ".</p>"
-    band_table = pd.DataFrame({"Band": list(BANDS), "People": [int(totals[b]) for b in BANDS]})
-    shown = table.reset_index().rename(columns={"index": "Role"})
-    return _section("Who: people by risk band and role",
-                    _table(band_table) + chart + _table(shown))
+    """One view of the bands: a sentence with every band's count, and the chart by role where
+    it shows something (else the sentence alone)."""
+    sentence = f'<p class="rk-bands">{escape(_band_sentence(a))}</p>'
+    title = f"Who: {a.incident.subject_noun} by risk band"
+    chart = charts.band_chart(a)  # "" for one band, or a band too thin to see: the sentence says it
+    if not chart:
+        return _section(title, sentence)
+    return _section(title + " and role", sentence + chart)
 
 
 def timeline(a: Analysis) -> HTML:
     t = a.incident.timestamps
     rows = [("Occurred", t.occurred), ("Became aware", t.became_aware), ("Contained", t.contained),
-            (f"Regulator deadline ({a.model.policy.regulator.deadline_hours:g} hours, continuous)", a.decisions.deadline),
+            (f"Regulator deadline ({a.model.policy.regulator.deadline_hours:g} hours, continuous)",  # as the law says
+             a.decisions.deadline),
             ("This assessment", a.run_at)]
-    frame = pd.DataFrame([(k, v.strftime("%a %d %b %Y %H:%M %Z") if v else "not recorded") for k, v in rows],
-                         columns=["Event", "When"])
+    frame = pd.DataFrame([(k, wording.when(v)) for k, v in rows], columns=["Event", "When (UK time)"])
     return _section("Timeline", _table(frame))
 
 
 def actions(a: Analysis) -> HTML:
     d, inc = a.decisions, a.incident
+    ing_whole = "" if a.whole is None else " (whole incident)"
     items = []
-    if d.notify:
-        items.append(f"Report to the {d.regulator} under {d.law} by {d.deadline.strftime('%d %b %Y %H:%M %Z')}; if details are "
-                     "still incomplete, report in phases.")
+    if d.notify and d.hours_left < 0:
+        items.append(f"Report to the {d.regulator} under {d.law} now: the deadline was {wording.when(d.deadline)}, "
+                     f"{wording.time_left(d.hours_left)}. Say why the report is late; if details are still "
+                     "incomplete, report in phases.")
+    elif d.notify:
+        items.append(f"Report to the {d.regulator} under {d.law} by {wording.when(d.deadline)} "
+                     f"({wording.time_left(d.hours_left)}); if details are still incomplete, report in phases.")
     else:
         items.append("Record the breach and the reasons for not notifying in the breach log (Art. 33(5) / s.67(6)).")
     if d.communicate_count:
-        items.append(f"Contact the {d.communicate_count:,} people on the restricted contact list in priority order, "
-                     "Very high first; give each a named point of contact.")
+        where = f" in {a.scope_name}" if a.scope else ""
+        items.append(f"Contact the {_n(d.communicate_count)} {inc.subject_noun}{where} on the restricted contact list "
+                     "in priority order, highest band first; give each a named point of contact.")
     if inc.exposure.channel == "public_web" and not inc.containment.removed:
         items.append("Take the pages down and ask search engines to remove cached copies.")
     elif inc.exposure.channel == "public_web":
@@ -261,9 +442,10 @@ def actions(a: Analysis) -> HTML:
     if inc.exposure.recipients in ("known", "trusted_contract") and not inc.containment.deletion_confirmed:
         items.append("Obtain written confirmation from the recipients that every copy is deleted.")
     if a.ingested.rows_quarantined:
-        items.append(f"Review the {a.ingested.rows_quarantined} quarantined rows: the people in them are not yet counted.")
+        items.append(f"Review the {_n(a.ingested.rows_quarantined)} quarantined rows{ing_whole}: the people in them "
+                     "are not yet counted.")
     if (a.districts.lad_code == districts.UNASSIGNED).any():
-        items.append("Place the unassigned records by hand so every district's count is complete.")
+        items.append(f"Place the unassigned records{ing_whole} by hand so every district's count is complete.")
     if d.restriction_prompt:
         items.append(d.restriction_prompt)
     return _section("Recommended actions", "<ol>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ol>")
@@ -283,7 +465,8 @@ def data_quality(a: Analysis) -> HTML:
     files = pd.DataFrame(ing.files)[["file", "rows_read", "unparseable_rows"]].rename(
         columns={"file": "File", "rows_read": "Rows read", "unparseable_rows": "Unparseable rows"})
     note = "Reconciled: every row read is analysed or quarantined." if reconciled else "NOT RECONCILED."
-    return _section("Data quality and reconciliation", _table(frame) + _table(files) + _set_missing(ing)
+    title = "Data quality and reconciliation" + (" (whole incident)" if a.whole is not None else "")
+    return _section(title, _table(frame) + _table(files) + _set_missing(ing)
                     + _sheets(ing) + f"<p>{escape(note)}</p>" + inventory_html(a))
 
 
@@ -333,22 +516,32 @@ def inventory_html(a: Analysis) -> str:
 
 
 def method_notes(a: Analysis) -> HTML:
+    """How the figures were reached, in words; the formula and the band thresholds follow in
+    an appendix at the very end, for the reader who wants them."""
     m = a.model
     r = a.incident_risk  # computed once, on the analysis
-    cb, cb_parts, lk, lk_parts = r.cb, r.cb_why, r.likelihood, r.likelihood_why
-    body = (f"<p>Model <strong>{escape(m.model_version)}</strong>. Severity per person SE = DPC × EI + CB (ENISA 2013), "
-            f"range 0.25 to 6; bands Low &lt; {m.severity_bands['medium']:g} ≤ Medium &lt; {m.severity_bands['high']:g} ≤ "
-            f"High &lt; {m.severity_bands['very_high']:g} ≤ Very high, then combined with likelihood on the ICO's "
-            "five-point scale.</p>"
-            f"<p>Circumstances (CB = {cb:g}): {escape('; '.join(cb_parts) or 'none')}. "
+    cb_parts, lk, lk_parts = r.cb_why, r.likelihood, r.likelihood_why
+    body = (f"<p>Each person's harm is scored from what was exposed about them, how easily they can be identified "
+            "and the circumstances of the breach (the European Union Agency for Cybersecurity's method, 2013), then "
+            f"combined with how likely misuse is, on the regulator's five-point scale, into one of four bands: "
+            f"{', '.join(BANDS)}.</p>"
+            f"<p>Circumstances that raise everyone's score: {escape('; '.join(cb_parts) or 'none')}. "
             f"Likelihood: {escape(m.likelihood.labels[lk - 1])} ({escape('; '.join(lk_parts))}).</p>"
-            f"<p>Typical drivers: {escape(circumstance_phrase(a.incident))}. People are resolved from subject records "
-            "by exact and fuzzy matching within blocks of the same date of birth or postcode; ids are keyed "
-            "pseudonyms. The district of a case is its incident location, else where the complainant or victim lives, "
-            "else where most of its subjects live.</p>"
-            "<p>See docs/methodology.md for every scale and its limits. Personal data are only in the restricted "
-            "outputs; this briefing holds counts and pseudonymous ids only.</p>")
-    return _section("Method notes", body)
+            f"<p>Typical drivers: {escape(circumstance_phrase(a.incident))}. People are counted once however many "
+            "records they have: records are matched on names, dates of birth, addresses and identifiers, allowing for "
+            "spelling differences; where a match is doubtful the count is given as a range. "
+            f"{escape(_placement_note(a, roles=False))}</p>"
+            f"<p>Risk model version {escape(m.model_version)}. Personal data are only in the restricted outputs held "
+            "by the analysts; this briefing holds counts and pseudonymous ids only.</p>")
+    appendix = (f"<p>Severity per person, SE = DPC × EI + CB (ENISA 2013): DPC is the data processing context "
+                "(what kind of data), EI the ease of identification, CB the circumstances of the breach "
+                f"(here {r.cb:g}); range 0.25 to 6. Bands: Low &lt; {m.severity_bands['medium']:g} ≤ Medium &lt; "
+                f"{m.severity_bands['high']:g} ≤ High &lt; {m.severity_bands['very_high']:g} ≤ Very high, then "
+                "combined with likelihood on the ICO's five-point scale. Every weight and threshold is in the risk "
+                f"model file (version {escape(m.model_version)}); the methodology document that ships with riskkit "
+                "explains each scale and its limits.</p>")
+    return HTML(_section("Method notes", body).data + _section("Appendix: the scoring formula", appendix,
+                                                               "rk-appendix").data)
 
 
 def register_section(a: Analysis, snapshot: str | None) -> HTML:
@@ -371,17 +564,17 @@ def register_section(a: Analysis, snapshot: str | None) -> HTML:
 
     def decided(key: str) -> tuple[str, str, str]:
         e = s.get(key)
-        return (e["payload"]["decision"], e["actor"], e["recorded_at"][:16]) if e else ("not yet decided", "", "")
+        return (e["payload"]["decision"], e["actor"], wording.when_iso(e["recorded_at"])) if e else ("not yet decided", "", "")
 
     rows = [("Regulator", "notify" if d.notify else "record only", *decided("regulator")),
             ("People", f"contact {d.communicate_count:,}", *decided("people"))]
     if s.get("first_filing"):
         f = s["first_filing"]
         p = f["payload"]
-        rows.append(("Filed with the regulator", "", f"{p['reference']} at {p['filed_at'][:16]}" +
-                     (f" ({p['hours_late']:g} hours late)" if p.get("late") else " (on time)"),
-                     f["actor"], f["recorded_at"][:16]))
-    frame = pd.DataFrame(rows, columns=["Decision", "Proposed by the model", "Decided", "By", "When (UTC)"])
+        rows.append(("Filed with the regulator", "", f"{p['reference']} at {wording.when_iso(p['filed_at'])}" +
+                     (f" ({wording.duration(p['hours_late'])} late)" if p.get("late") else " (on time)"),
+                     f["actor"], wording.when_iso(f["recorded_at"])))
+    frame = pd.DataFrame(rows, columns=["Decision", "Proposed by the model", "Decided", "By", "When (UK time)"])
     body = (_table(frame) + f"<p class=\"rk-note\">Breach register head (SHA-256) after this assessment was recorded: "
             f"<code>{escape(s['head'])}</code>; {s['assessments']} assessment(s) recorded for this incident, "
             f"{s['events']} event(s) in the register. Keep a copy of this hash elsewhere: "

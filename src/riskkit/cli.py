@@ -178,6 +178,7 @@ def assess(
     from riskkit.outputs import XLSX_MAX_ROWS
     from riskkit.register import Register, assessment_payload, resolve_url
     from riskkit.run import assess as run_assess
+    from riskkit.wording import when_iso
 
     reg = Register(resolve_url(register))  # opened (and migrated) before the run: a bad URL fails fast
     recorded: list = []
@@ -198,7 +199,7 @@ def assess(
                f"rows read {s['rows_read']:,}, quarantined {s['rows_quarantined']:,}")
     typer.echo("  risk bands: " + ", ".join(f"{k} {v:,}" for k, v in s["risk_bands"].items()))
     verdict = "notify" if reg["notify"] else "record only (notification not proposed)"
-    typer.echo(f"  regulator ({reg['law']}): {verdict}; deadline {reg['deadline']} "
+    typer.echo(f"  regulator ({reg['law']}): {verdict}; deadline {when_iso(reg['deadline'])} "
                f"({time_left_words(reg['hours_left'])})")
     told = s["communicate"]["required"] + s["communicate"]["recommended"]
     typer.echo(f"  people to tell: {s['communicate']['required']:,} required, {s['communicate']['recommended']:,} "
@@ -422,7 +423,7 @@ def register_list(register: RegisterOpt = None, json_out: JsonOpt = False,
                   controller: Annotated[str | None, typer.Option(help="Only incidents involving this controller, "
                                                                       "with the status from its own decisions.")] = None
                   ) -> None:
-    """Incidents with their deadline status: due in N hours, overdue, filed, closed."""
+    """Incidents with their deadline status: due in N days M hours, overdue, filed, closed."""
     from riskkit.register import Register, state
 
     reg = Register(register)
@@ -443,9 +444,11 @@ def register_list(register: RegisterOpt = None, json_out: JsonOpt = False,
     if not ids:
         typer.echo("the register is empty" if controller is None else
                    f"no incident in the register involves the controller '{controller.strip()}'")
+    from riskkit.wording import when
+
     for incident_id in ids:
         s = state([e for e in events if e.incident_id == incident_id], named[incident_id])
-        deadline = s.deadline.isoformat() if s.deadline else "-"
+        deadline = when(s.deadline) if s.deadline else "-"
         who = f"\t{named[incident_id]}" if controller is not None else ""
         typer.echo(f"{incident_id}{who}\t{s.status()}\tdeadline {deadline}\t{s.assessments} assessment(s)")
 

@@ -49,10 +49,10 @@ class Decisions:
 
 
 def time_left_words(hours: float) -> str:
-    """'49 hours 30 minutes left' or 'overdue by 3 hours 5 minutes' (whole minutes, rounded down)."""
-    minutes = int(abs(hours) * 60)
-    text = f"{minutes // 60} hours {minutes % 60} minutes"
-    return f"{text} left" if hours >= 0 else f"overdue by {text}"
+    """'2 days 1 hour left' or 'overdue by 41 days 4 hours': riskkit.wording's one form."""
+    from riskkit.wording import time_left
+
+    return time_left(hours)
 
 
 def deadline(incident: Incident, model: RiskModel) -> datetime:

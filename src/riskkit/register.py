@@ -303,7 +303,9 @@ class IncidentState:
         if self.deadline is None:
             return "no deadline recorded"
         hours = (self.deadline - now).total_seconds() / 3600
-        return f"due in {hours:.0f} hours" if hours >= 0 else f"overdue by {-hours:.0f} hours"
+        from riskkit.wording import duration
+
+        return f"due in {duration(hours)}" if hours >= 0 else f"overdue by {duration(hours)}"
 
 
 DEFAULT_DEADLINE_HOURS = 72.0  # what registers written before model 2.0 assumed
