@@ -72,7 +72,8 @@ def _analysis_child(incident: str) -> None:
     import json as _json
 
     from riskkit.analysis import analyse
-    from riskkit.restricted import write_outputs
+    from riskkit.report.restricted import write_restricted
+    from riskkit.report.summary_file import write_summary
 
     t_analyse, a = timed(lambda: analyse(incident))
     peak = _peak_mb()
@@ -80,7 +81,7 @@ def _analysis_child(incident: str) -> None:
               "contacts": a.decisions.communicate_count}
     if len(a.records) <= OUTPUTS_UP_TO:
         with tempfile.TemporaryDirectory() as out:
-            result["outputs"], _ = timed(lambda: write_outputs(a, out))
+            result["outputs"], _ = timed(lambda: (write_summary(a, out), write_restricted(a, out)))
     print(_json.dumps(result))
 
 
@@ -173,7 +174,7 @@ def _floor_notebook(folder: Path) -> Path:
     import nbformat
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "import pandas, geopandas, matplotlib, riskkit.briefing, riskkit.analysis, riskkit.restricted")])
+        "import pandas, geopandas, matplotlib, riskkit.report.briefing, riskkit.analysis, riskkit.report.restricted")])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, folder / "floor.ipynb")
     return folder / "floor.ipynb"
@@ -189,14 +190,14 @@ def _floor_run(paths: tuple[str, str]) -> None:
 
 def bench_briefing() -> list[tuple[str, float, float, str]]:
 
-    from riskkit.run import assess
+    from riskkit.run import make_briefing
 
     asb = ROOT / "data" / "sample" / "asb_publication" / "incident.yml"
     with tempfile.TemporaryDirectory() as tmp:
         src = _floor_notebook(Path(tmp))
 
         t_floor, _ = timed(lambda: _floor_run((str(src), str(Path(tmp) / "floor-out.ipynb"))), repeat=2)
-        t_brief, _ = timed(lambda: assess(asb, Path(tmp) / "out", progress=False), repeat=2)
+        t_brief, _ = timed(lambda: make_briefing(asb, Path(tmp) / "out", progress=False), repeat=2)
     return [("sample briefing end to end (issue 5, goal ≤ 1.5x)", t_brief, t_floor,
              "floor: papermill run of an imports-only notebook + HTML export")]
 

@@ -13,9 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from riskkit import briefing, wording
+from riskkit import wording
 from riskkit.analysis import scope
 from riskkit.register import IncidentState
+from riskkit.report import briefing, words
 
 
 def _text(html: str) -> str:
@@ -95,9 +96,9 @@ def test_an_overdue_incident_is_worded_overdue_in_the_headline_and_actions(asb_a
 def test_a_decision_not_to_notify_is_worded_with_its_own_deadline(asb_analysis):
     d = asb_analysis.decisions
     ahead = replace(asb_analysis, decisions=replace(d, notify=False, hours_left=30))
-    assert "not proposed: record the breach and why; the decision is due within 1 day (" in briefing.decision_text(ahead)
+    assert "not proposed: record the breach and why; the decision is due within 1 day (" in words.decision_text(ahead)
     late = replace(asb_analysis, decisions=replace(d, notify=False, hours_left=-80))
-    assert briefing.decision_text(late).endswith("the decision was due Mon 12 Oct 2026 10:30 BST (overdue by 3 days).")
+    assert words.decision_text(late).endswith("the decision was due Mon 12 Oct 2026 10:30 BST (overdue by 3 days).")
 
 
 def test_a_district_briefing_labels_its_own_figures_and_the_whole_incidents(asb_analysis):
@@ -165,14 +166,14 @@ def test_method_notes_in_words_and_the_formula_in_an_appendix_at_the_end(asb_ana
 
 
 def test_the_ico_forms_what_happened_is_still_the_whole_incident(asb_analysis):
-    text = briefing.headline_text(asb_analysis)
+    text = words.headline_text(asb_analysis)
     assert f"{len(asb_analysis.people)} people" in text and "Most in " in text and "ICO" not in text
 
 
 def test_the_page_prints_the_marking_in_every_pages_margin_and_a_marking_cannot_break_out():
     from markupsafe import Markup
 
-    from riskkit.export import _page
+    from riskkit.report.export import _page
 
     page = _page().render(marking="OFFICIAL-SENSITIVE", title="t", body=Markup("<p>x</p>"), version="v",
                           model_version="m", generated="g")

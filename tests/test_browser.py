@@ -24,11 +24,11 @@ import pytest
 from playwright.sync_api import sync_playwright
 from pypdf import PageObject, PdfReader
 
-from riskkit.export import CHROMIUM, CHROMIUM_ARGS, render_pdf
+from riskkit.report.export import CHROMIUM, CHROMIUM_ARGS, render_pdf
 from tests.conftest import ASB, STAFF
 
 MARKING = "OFFICIAL-SENSITIVE"  # both samples' protective marking
-MARGIN_PT = 12 / 25.4 * 72  # the smaller of the print margins (riskkit.export and the @page rule)
+MARGIN_PT = 12 / 25.4 * 72  # the smaller of the print margins (riskkit.report.export and the @page rule)
 
 
 @pytest.fixture(scope="module", params=[ASB, STAFF], ids=["asb", "staff"])

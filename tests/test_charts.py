@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
 
-from riskkit import briefing, charts
 from riskkit.analysis import analyse, scope
+from riskkit.report import briefing, charts
 from riskkit.risk import BANDS
 from tests.conftest import ASB, SHARED_GEO
 

@@ -238,7 +238,7 @@ def test_assess_writes_under_the_current_folder_by_default(tmp_path, capsys, mon
         given.append(Path(out_dir))
         raise OutputError("stopped by the test before the notebook")
 
-    monkeypatch.setattr(riskkit.run, "assess", stop_before_running)
+    monkeypatch.setattr(riskkit.run, "make_briefing", stop_before_running)
     monkeypatch.chdir(tmp_path)
     code, _, err = _main(["assess", str(ASB), "--now", NOW, "--quiet"], capsys, monkeypatch)
     assert code == 2 and "stopped by the test" in err

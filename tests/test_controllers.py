@@ -86,7 +86,7 @@ def test_a_force_column_gives_each_controller_its_people_and_a_person_in_two_cou
 
 
 def test_each_controller_has_its_own_decision_and_the_briefing_a_by_controller_section(force_column):
-    from riskkit import briefing
+    from riskkit.report import briefing
 
     _, a, _, _ = force_column
     s = summary(a)
@@ -105,7 +105,7 @@ def test_each_controller_has_its_own_decision_and_the_briefing_a_by_controller_s
 
 
 def test_one_controller_has_no_by_controller_section_and_its_figures_are_the_whole(force_column):
-    from riskkit import briefing
+    from riskkit.report import briefing
 
     base, _, _, _ = force_column
     s = summary(base)

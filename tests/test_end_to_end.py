@@ -154,14 +154,14 @@ def test_failed_run_leaves_no_output_and_keeps_annotated_notebook(tmp_path):
 
     from riskkit.errors import NotebookError
     from riskkit.paths import BRIEFING_NOTEBOOK
-    from riskkit.run import assess
+    from riskkit.run import make_briefing
 
     nb = nbformat.read(BRIEFING_NOTEBOOK, as_version=4)  # a cell that fails while rendering
     nb.cells.insert(4, nbformat.v4.new_code_cell("raise ValueError('a bug in a chart')"))
     failing = tmp_path / "failing.ipynb"
     nbformat.write(nb, failing)
     with pytest.raises(NotebookError, match="failed in cell"):
-        assess(ASB, tmp_path / "out", progress=False, notebook=failing)
+        make_briefing(ASB, tmp_path / "out", progress=False, notebook=failing)
     assert not (tmp_path / "out").exists() and (tmp_path / "out.failed.ipynb").exists()
     assert not list(tmp_path.glob(".out.staging-*"))
 

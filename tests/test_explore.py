@@ -1,4 +1,4 @@
-"""The explore notebook's views (riskkit.explore) on both samples: paging, filters, the score
+"""The explore notebook's views (riskkit.report.explore) on both samples: paging, filters, the score
 breakdown, one person's records side by side, the district drill-down, conflicts and links in
 words, and the comparison of two model files."""
 
@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from riskkit import explore, risk
+from riskkit import risk
 from riskkit.errors import ParameterError
+from riskkit.report import explore
 
 ONS_CODE = re.compile(r"\b[EWSN]\d{8}\b")
 

@@ -236,14 +236,14 @@ def test_a_kernel_that_dies_mid_run_is_a_clear_error_and_publishes_nothing(tmp_p
 
     from riskkit.errors import NotebookError
     from riskkit.paths import BRIEFING_NOTEBOOK
-    from riskkit.run import assess
+    from riskkit.run import make_briefing
 
     nb = nbformat.read(BRIEFING_NOTEBOOK, as_version=4)  # as the kernel would die when out of memory
     nb.cells.insert(4, nbformat.v4.new_code_cell("import os\nos._exit(137)"))
     dying = tmp_path / "dying.ipynb"
     nbformat.write(nb, dying)
     with pytest.raises(NotebookError, match="kernel died mid-run.*nothing was published") as caught:
-        assess(ASB, tmp_path / "out", progress=False, notebook=dying)
+        make_briefing(ASB, tmp_path / "out", progress=False, notebook=dying)
     assert "\n" not in str(caught.value)
     assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")] == ["dying.ipynb"]
 

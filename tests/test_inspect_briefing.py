@@ -43,8 +43,8 @@ def _leak(folder: Path) -> Path:
 
 
 def test_the_briefing_lists_every_sheet_and_what_no_mapping_covers_without_personal_data(tmp_path):
-    from riskkit import briefing
     from riskkit.analysis import analyse, load, save, summary
+    from riskkit.report import briefing
 
     a = analyse(_leak(tmp_path))
     html = briefing.data_quality(a).data
@@ -63,8 +63,8 @@ def test_the_briefing_lists_every_sheet_and_what_no_mapping_covers_without_perso
 
 
 def test_an_old_saved_analysis_without_an_inventory_shows_none(tmp_path):
-    from riskkit import briefing
     from riskkit.analysis import analyse
+    from riskkit.report import briefing
 
     a = analyse(_leak(tmp_path))
     a.inventory = []

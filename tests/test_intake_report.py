@@ -11,7 +11,7 @@ import pytest
 from openpyxl import Workbook
 
 from riskkit.analysis import analyse, summary
-from riskkit.briefing import data_quality
+from riskkit.report.briefing import data_quality
 from tests.conftest import row, write_incident
 
 RISKKIT = str(Path(sys.executable).parent / "riskkit")

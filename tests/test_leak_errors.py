@@ -136,7 +136,7 @@ def test_disk_full_is_one_clear_line(planted, tmp_path, monkeypatch, capsys):
     def full(*_a, **_k):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp_path / "out"))
 
-    monkeypatch.setattr(run, "assess", full)
+    monkeypatch.setattr(run, "make_briefing", full)
     monkeypatch.setattr(sys, "argv", ["riskkit", "assess", str(planted), "--out", str(tmp_path / "out"), "--quiet",
                                       "--register", str(tmp_path / "r.sqlite")])
     with pytest.raises(SystemExit) as exited:

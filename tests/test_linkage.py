@@ -117,9 +117,9 @@ def test_people_links_csv_is_restricted_and_holds_no_names(tmp_path, asb_analysi
     import os
     import stat
 
-    from riskkit.restricted import write_outputs
+    from riskkit.report.restricted import write_restricted
 
-    written = write_outputs(asb_analysis, tmp_path)
+    written = write_restricted(asb_analysis, tmp_path)
     path = written["people_links"]
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     text = path.read_text()

@@ -63,7 +63,7 @@ def test_categorical_and_repeated_text_is_defused(tmp_path):
 def test_case_references_are_distinct_sorted_and_joined():
     import numpy as np
 
-    from riskkit.restricted import _case_refs
+    from riskkit.report.restricted import _case_refs
 
     person = np.array([0, 0, 0, 1, 2, 2, 3])
     refs = pd.Series(["ASB-9", "ASB-10", "ASB-9", "ASB-3", "ASB-2", "ASB-1", "ASB-3"], dtype="string")

@@ -36,3 +36,12 @@ def test_ruff_clean():
 
 def test_committed_samples_match_the_generator():
     assert compare_samples(ROOT / "data" / "sample") == []
+
+
+def test_layers_import_one_way():
+    """The analysis never imports the presentation layer, and the ICO form's sentences come
+    without the plotting stack (it imported the briefing, and with it matplotlib, before)."""
+    code = ("import sys, riskkit.analysis; bad = [m for m in sys.modules if m.startswith('riskkit.report')];"
+            "import riskkit.report.ico; print(bad, 'matplotlib' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[] False"

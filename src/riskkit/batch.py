@@ -172,8 +172,8 @@ def expand(manifest: Manifest, force: bool = False, log: Callable[[str], None] =
 
 def _warm() -> None:
     """Import what a render needs and compile the HTML templates, in a worker, ahead of its first job."""
-    from riskkit.export import _exporter, _page
-    from riskkit.run import assess  # noqa: F401 - imported for its import cost
+    from riskkit.report.export import _exporter, _page
+    from riskkit.run import make_briefing  # noqa: F401 - imported for its import cost
 
     _exporter()
     _page()
@@ -224,7 +224,7 @@ def _recorder(job: Job) -> Callable[[dict], dict] | None:
 
 def run_job(job: Job, force: bool = False) -> Result:
     """One briefing; never raises, so one failure cannot stop the batch."""
-    from riskkit.run import assess
+    from riskkit.run import make_briefing
 
     start = time.perf_counter()
     out = Path(job.out)
@@ -232,7 +232,7 @@ def run_job(job: Job, force: bool = False) -> Result:
         return Result(job.name, job.out, "unchanged", summary=json.loads((out / "summary.json").read_text()),
                       seconds=time.perf_counter() - start)
     try:
-        summary = assess(job.incident, out, model=job.model, formats=set(job.formats),
+        summary = make_briefing(job.incident, out, model=job.model, formats=set(job.formats),
                          now=datetime.fromisoformat(job.now) if job.now else None, progress=False,
                          analysis_dir=Path(job.analysis_dir) if job.analysis_dir else None, district=job.district,
                          inputs_hash=job.inputs_hash, record=_recorder(job))

@@ -177,7 +177,7 @@ def assess(
     from riskkit.decisions import time_left_words
     from riskkit.outputs import XLSX_MAX_ROWS
     from riskkit.register import Register, assessment_payload, resolve_url
-    from riskkit.run import assess as run_assess
+    from riskkit.run import make_briefing
     from riskkit.wording import when_iso
 
     reg = Register(resolve_url(register))  # opened (and migrated) before the run: a bad URL fails fast
@@ -188,7 +188,7 @@ def assess(
         recorded.append(reg.append(inc.id, "assessment", assessment_payload(summary, inc, model), analyst))
         return reg.snapshot(inc.id)
 
-    s = run_assess(incident, out_dir, model=model, formats=formats, now=when, progress=not quiet, record=record)
+    s = make_briefing(incident, out_dir, model=model, formats=formats, now=when, progress=not quiet, record=record)
     event = recorded[0]
     if json_out:
         _echo_json(_assess_json(s, out_dir, formats, event, time_left_words(s["regulator"]["hours_left"])))
@@ -524,11 +524,11 @@ def ico_form(
     register: RegisterOpt = None,
 ) -> None:
     """The ICO breach report's fields, pre-filled from the assessment (no personal data)."""
-    from riskkit import ico
     from riskkit.analysis import analyse
     from riskkit.incident import load_incident
     from riskkit.leakcheck import check_publishable
     from riskkit.register import Register, state
+    from riskkit.report import ico
 
     inc = load_incident(incident)
     check_publishable(incident, "ico-form", {"--out": str(out.resolve())})
@@ -556,10 +556,10 @@ def render(
                                                        "(default: the notebook's 'incident' parameter).")] = None,
 ) -> None:
     """The offline leadership briefing HTML (no CDN scripts) from an executed briefing notebook."""
-    from riskkit.render import briefing_source
+    from riskkit.report.render import briefing_source
 
     source = briefing_source(notebook, incident)
-    from riskkit.export import render_html
+    from riskkit.report.export import render_html
 
     render_html(notebook, out, source.marking, source.title, source.model_version)
     typer.echo(f"wrote {out}")

@@ -36,10 +36,10 @@ from riskkit.errors import (
     os_problem,
     raise_stopped,
 )
-from riskkit.export import render_html, render_pdf
 from riskkit.incident import load_incident
 from riskkit.parameters import check_formats, check_names
 from riskkit.paths import BRIEFING_NOTEBOOK, INPUTS_FILE, NOTEBOOKS_DIR
+from riskkit.report.export import render_html, render_pdf
 from riskkit.risk_model import check_incident, load_model
 
 
@@ -159,7 +159,7 @@ def _private_umask() -> Iterator[None]:
         os.umask(old)
 
 
-def assess(incident: str | Path, out_dir: str | Path, model: str | Path | None = None,
+def make_briefing(incident: str | Path, out_dir: str | Path, model: str | Path | None = None,
            formats: set[str] | None = None, now: datetime | None = None, progress: bool = True,
            notebook: Path = BRIEFING_NOTEBOOK, analysis_dir: Path | None = None, district: str = "",
            inputs_hash: str | None = None, record: Callable[[dict], dict] | None = None) -> dict:

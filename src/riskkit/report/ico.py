@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from riskkit.analysis import Analysis, summary
-from riskkit.briefing import exposed_phrase, headline_text
 from riskkit.outputs import atomic_write_text, write_json
 from riskkit.register import IncidentState
+from riskkit.report.words import exposed_phrase, headline_text
 from riskkit.risk import circumstance_phrase
 from riskkit.risk_model import ICO_CATEGORIES
 

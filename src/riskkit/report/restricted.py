@@ -1,4 +1,5 @@
-"""The outputs for officers inside the restricted environment, and ``summary.json``.
+"""The outputs for officers inside the restricted environment (``summary.json``, which is not
+restricted, is written by ``riskkit.report.summary_file``).
 
 Only this module and the quarantine writer put personal data on disk, and only under
 ``restricted/`` with owner-only permissions.
@@ -11,15 +12,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from riskkit.analysis import Analysis, summary
-from riskkit.outputs import XLSX_MAX_ROWS, restricted_dir, write_json, write_restricted_csv, write_restricted_xlsx
+from riskkit.analysis import Analysis
+from riskkit.outputs import XLSX_MAX_ROWS, restricted_dir, write_restricted_csv, write_restricted_xlsx
 
 PERSON_COLUMNS = ["priority", "person_id", "district", "roles", "records", "cases", "band", "severity",
                   "likelihood_label", "dpc", "ei", "cb", "drivers", "channel", "severity_band", "likelihood", "tell",
                   "tell_reason"]
 
 
-def person_table(a: Analysis) -> pd.DataFrame:
+def people_sheet(a: Analysis) -> pd.DataFrame:
     """The per-person table with pseudonymous ids only (no names or addresses)."""
     return a.people.reset_index()[PERSON_COLUMNS].assign(band=lambda d: d["band"].astype(str),
                                                          severity_band=lambda d: d["severity_band"].astype(str))
@@ -82,13 +83,12 @@ def workbook_sheets(contacts: pd.DataFrame, max_rows: int = XLSX_MAX_ROWS) -> di
     return {"Read me": pd.DataFrame({"note": [note]}), "Contact list": contacts.head(max_rows)}
 
 
-def write_outputs(a: Analysis, out_dir: str | Path) -> dict[str, Path]:
-    """summary.json beside the briefing; personal data only under restricted/ (0600/0700)."""
+def write_restricted(a: Analysis, out_dir: str | Path) -> dict[str, Path]:
+    """The officers' files, only under restricted/ (folder 0700, files 0600)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     folder = restricted_dir(out)
-    written = {"summary": write_json(out / "summary.json", summary(a))}
-    written["people"] = write_restricted_csv(folder / "people.csv", person_table(a))
+    written = {"people": write_restricted_csv(folder / "people.csv", people_sheet(a))}
     contacts = contact_list(a)
     written["contact_list_csv"] = write_restricted_csv(folder / "contact_list.csv", contacts)
     written["contact_list"] = write_restricted_xlsx(folder / "contact_list.xlsx", workbook_sheets(contacts))

@@ -25,9 +25,9 @@ import pandas as pd
 
 from riskkit import districts, risk
 from riskkit.analysis import Analysis, scope
-from riskkit.briefing import district_frame, district_map
 from riskkit.errors import ParameterError
-from riskkit.restricted import person_table
+from riskkit.report.briefing import district_frame, district_map
+from riskkit.report.restricted import people_sheet
 from riskkit.risk import BANDS
 
 UNASSIGNED_NAME = "Unassigned"
@@ -92,13 +92,13 @@ def _role_key(role: str) -> str:
 def people(a: Analysis, district: str = "", role: str = "", band: str = "") -> pd.DataFrame:
     """The per-person table (pseudonymous ids), highest priority first, filtered; unknown filter
     values are errors, not empty tables, so a typo is never mistaken for 'nobody affected'."""
-    table = person_table(a)
+    table = people_sheet(a)
     if district:
         code = district_code(a, district)
         table = table[a.people["district_code"].astype(str).to_numpy() == code]
     if role:
         held = table["roles"].str.split(";")
-        known = sorted(set(person_table(a)["roles"].str.split(";").explode()))
+        known = sorted(set(people_sheet(a)["roles"].str.split(";").explode()))
         if _role_key(role) not in known:
             raise ParameterError(f"role '{role}' does not occur in this incident; use one of {', '.join(known)}.")
         table = table[held.apply(lambda r: _role_key(role) in r).to_numpy(dtype=bool)]

@@ -62,7 +62,7 @@ def render_html(notebook: Path, out: Path, marking: str, title: str, model_versi
     body, _ = _exporter().from_notebook_node(nb)
     body = re.sub(r"<script\b[^>]*>.*?</script>", "", body, flags=re.S | re.I)
     # The body is nbconvert's HTML of the displayed sections; every extract or incident text in
-    # it was escaped by riskkit.briefing, and <script> was stripped above.
+    # it was escaped by riskkit.report.briefing, and <script> was stripped above.
     body_html = Markup(body)  # noqa: S704
     page = _page().render(
         marking=marking, title=title, body=body_html, version=__version__, model_version=model_version,

@@ -18,22 +18,29 @@ from html import escape
 import pandas as pd
 from IPython.display import HTML
 
-from riskkit import charts, counts, districts, wording
+from riskkit import districts, wording
 from riskkit.analysis import Analysis
 from riskkit.ingest import Ingested
-from riskkit.risk import BANDS, circumstance_phrase, exposure_words, recipient_words
+from riskkit.report import charts
+from riskkit.report.words import (
+    cap,
+    case_word,
+    cases_distinct,
+    decision_text,
+    exposed_phrase,
+    exposure_verb,
+    incident_sentence,
+    number,
+    people_range_words,
+    placed_districts,
+    top_districts,
+    worst_words,
+)
+from riskkit.risk import BANDS, circumstance_phrase
 
 _CHANNEL_WORDS = {"in_person": "in person", "phone": "by phone", "letter": "by letter"}
 # A cell that reads as a count ("1,067", "130 (between 130 and 132)", "-"): right-aligned.
 _NUMERIC = re.compile(r"^(-|\d[\d,]*(\.\d+)?)( \(.*\))?$")
-
-
-def _n(value: int) -> str:
-    return wording.number(value)
-
-
-def _cap(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 def _section(title: str, body: str, cls: str = "") -> HTML:
@@ -45,7 +52,7 @@ def _cell(value: object) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (int, float)) and not pd.isna(value):
-        return _n(int(value)) if float(value).is_integer() else _n(float(value))
+        return number(int(value)) if float(value).is_integer() else number(float(value))
     return str(value)
 
 
@@ -66,146 +73,6 @@ def _table(frame: pd.DataFrame, total: bool = False, highlight: str | None = Non
             f"<tbody>{rows}</tbody></table></div>")
 
 
-def _case_word(a: Analysis) -> str:
-    """The last word of the case noun ('cases', 'records') for short forms like '(9 of 62 cases)'."""
-    return a.incident.case_noun.split()[-1]
-
-
-def _cases_distinct(a: Analysis) -> bool:
-    """Whether cases are a count of their own (an ASB case has several people) or one per record."""
-    whole = a.whole or a
-    return whole.cases != len(whole.records)
-
-
-def exposed_phrase(a: Analysis) -> str:
-    """'Names and addresses', 'Names, addresses and dates of birth', ... from what was exposed."""
-    recs = a.records
-    parts = [("names", recs["full_name"]), ("addresses", recs["address"]),
-             ("dates of birth", recs["date_of_birth"]), ("salary bands", recs["salary_band"]),
-             ("phone numbers", recs["phone"])]
-    present = [label for label, col in parts if col.notna().mean() >= 0.5]
-    if not present:
-        return "Personal details"
-    text = present[0] if len(present) == 1 else ", ".join(present[:-1]) + " and " + present[-1]
-    return text[0].upper() + text[1:]
-
-
-def _verb(a: Analysis) -> str:
-    e = a.incident.exposure
-    duration = exposure_words(e.duration_hours)
-    return {
-        "public_web": "were published on a public web page" + (f" for {duration}" if duration != "ongoing"
-                                                              else " and still are"),
-        "email": f"were emailed to {recipient_words(e.recipients)}",
-        "file_transfer": "were sent to a recipient " + ("under contract" if e.recipients == "trusted_contract"
-                                                        else "who should not have had them"),
-        "lost_device": "were on a device that was lost",
-        "stolen_device": "were on a device that was stolen",
-        "paper": "were in paper files that were lost or stolen",
-        "cyber_attack": "were reached in a cyber attack" + ("; nothing is known to have been copied out"
-                                                            if e.recipients == "none" else ""),
-        "post": "were posted to the wrong recipients",
-        "other": f"were disclosed to {recipient_words(e.recipients)}",
-    }[e.channel]
-
-
-def people_range_words(a: Analysis) -> str:
-    """' (between 128 and 131)' when doubtful matches leave the count of people uncertain, else ''."""
-    r = counts.people_range(a.records, a.people)["total"]
-    return f" (between {_n(r['min'])} and {_n(r['max'])})" if r["min"] != r["max"] else ""
-
-
-def _placed(a: Analysis) -> pd.DataFrame:
-    """The district table without its 'Unassigned' row (always the whole incident's)."""
-    return a.districts[a.districts.lad_code != districts.UNASSIGNED]
-
-
-def _worst_words(a: Analysis) -> str:
-    """'87 of them at Very high risk, the highest band' or 'all 1,020 at Low risk'."""
-    bands = a.people["band"].value_counts()
-    present = [b for b in BANDS if bands.get(b, 0)]
-    if not present:
-        return ""
-    worst, n = present[-1], int(bands[present[-1]])
-    if n == len(a.people):
-        return f"all {_n(n)} at {worst} risk"
-    return f"{_n(n)} of them at {worst} risk, the highest band"
-
-
-def _top_districts(a: Analysis, limit: int = 3) -> str:
-    """'most in Dacorum (9 of 62 cases), then Watford (7) and Hertsmere (5)': the districts
-    with most cases (or people, when a case is one record), so no reader takes the breach for
-    one district's."""
-    table = _placed(a)
-    if not len(table):
-        return ""
-    col = "cases" if _cases_distinct(a) else "people"
-    total = a.cases if col == "cases" else len(a.people)
-    noun = _case_word(a) if col == "cases" else a.incident.subject_noun
-    top = table.sort_values([col, "district"], ascending=[False, True]).head(limit)
-    if len(table) == 1:
-        return f"all placed in {top.iloc[0]['district']}"
-    first = top.iloc[0]
-    text = f"most in {first['district']} ({_n(int(first[col]))} of {_n(total)} {noun})"
-    rest = [f"{r['district']} ({_n(int(r[col]))})" for _, r in top.iloc[1:].iterrows()]
-    if rest:
-        text += ", then " + (rest[0] if len(rest) == 1 else ", ".join(rest[:-1]) + " and " + rest[-1])
-    return text
-
-
-def _regulator_short(name: str) -> str:
-    return "ICO" if name == "Information Commissioner's Office" else name
-
-
-def decision_text(a: Analysis) -> str:
-    """The decision and its deadline in days: 'Report to the ICO within 2 days (by Mon 12 Oct
-    2026 10:30 BST).' or 'Report to the ICO now: overdue by 3 days (...)'."""
-    d = a.decisions
-    reg = _regulator_short(d.regulator)
-    by = wording.when(d.deadline)
-    if not d.notify:
-        due = (f"was due {by} ({wording.days_left(d.hours_left)})" if d.hours_left < 0
-               else f"is due {wording.days_left(d.hours_left)} ({by})")
-        return f"Reporting to the {reg} is not proposed: record the breach and why; the decision {due}."
-    if d.hours_left < 0:
-        return f"Report to the {reg} now: the deadline passed, {wording.days_left(d.hours_left)} ({by})."
-    return f"Report to the {reg} {wording.days_left(d.hours_left)} (by {by})."
-
-
-def _incident_sentence(a: Analysis) -> str:
-    """What escaped, of how many people in how many cases across how many districts, and how."""
-    inc = a.incident
-    placed = len(_placed(a))
-    text = (f"{exposed_phrase(a)} of {_n(len(a.people))} {inc.subject_noun}{people_range_words(a)} in "
-            f"{_n(a.cases)} {inc.case_noun}")
-    if placed:
-        text += f" across {wording.plural(placed, 'district')}"
-    return f"{text} {_verb(a)}"
-
-
-def headline_text(a: Analysis) -> str:
-    """The whole incident in one or two sentences: people (with the range), cases, districts,
-    the worst band and how many, and the top districts. A district's view names its own
-    figures first and then the whole breach's, each labelled."""
-    inc = a.incident
-    if a.whole is not None:
-        whole = a.whole
-        mine = f"{_n(a.cases)} of the {_n(whole.cases)} {inc.case_noun}" if _cases_distinct(a) else ""
-        people = f"{_n(len(a.people))} of the {_n(len(whole.people))} {inc.subject_noun}"
-        own = f"{a.scope_name}: {mine + ' and ' if mine else ''}{people} in this breach (counted where they live)"
-        worst = _worst_words(a)
-        own += f"; {worst}" if worst else ""
-        whole_text = f"The whole breach: {_incident_sentence(whole)[0].lower()}{_incident_sentence(whole)[1:]}"
-        worst_whole = _worst_words(whole)
-        return f"{own}. {whole_text}" + (f"; {worst_whole}" if worst_whole else "") + "."
-    text = _incident_sentence(a)
-    worst = _worst_words(a)
-    if worst:
-        text += f"; {worst}"
-    top = _top_districts(a)
-    return text + (f". {_cap(top)}." if top else ".")
-
-
 def banner(a: Analysis) -> HTML:
     return HTML(f'<div class="rk-banner">{escape(a.incident.protective_marking)}</div>')
 
@@ -214,14 +81,14 @@ def _lead(a: Analysis) -> str:
     """The first, bold line: how many people in how many cases across how many districts, and
     the worst band; a district's view gives its share of the whole incident's figures."""
     inc = a.incident
-    worst = _worst_words(a)
+    worst = worst_words(a)
     if a.whole is not None:
         whole = a.whole
-        mine = f"{_n(a.cases)} of the {_n(whole.cases)} {inc.case_noun} and " if _cases_distinct(a) else ""
-        return (f"In {a.scope_name}: {mine}{_n(len(a.people))} of the {_n(len(whole.people))} {inc.subject_noun} "
+        mine = f"{number(a.cases)} of the {number(whole.cases)} {inc.case_noun} and " if cases_distinct(a) else ""
+        return (f"In {a.scope_name}: {mine}{number(len(a.people))} of the {number(len(whole.people))} {inc.subject_noun} "
                 f"(counted where they live)" + (f"; {worst}" if worst else "") + ".")
-    placed = len(_placed(a))
-    text = f"{_n(len(a.people))} {inc.subject_noun}{people_range_words(a)} in {_n(a.cases)} {inc.case_noun}"
+    placed = len(placed_districts(a))
+    text = f"{number(len(a.people))} {inc.subject_noun}{people_range_words(a)} in {number(a.cases)} {inc.case_noun}"
     if placed:
         text += f" across {wording.plural(placed, 'district')}"
     return text + (f"; {worst}" if worst else "") + "."
@@ -232,11 +99,11 @@ def _detail(a: Analysis) -> str:
     whole breach, labelled as such)."""
     if a.whole is not None:
         whole = a.whole
-        worst = _worst_words(whole)
-        sentence = _incident_sentence(whole)
+        worst = worst_words(whole)
+        sentence = incident_sentence(whole)
         return f"The whole breach: {sentence[0].lower()}{sentence[1:]}" + (f"; {worst}" if worst else "") + "."
-    top = _top_districts(a)
-    return f"{exposed_phrase(a)} {_verb(a)}." + (f" {_cap(top)}." if top else "")
+    top = top_districts(a)
+    return f"{exposed_phrase(a)} {exposure_verb(a)}." + (f" {cap(top)}." if top else "")
 
 
 def headline(a: Analysis) -> HTML:
@@ -255,12 +122,13 @@ def decisions(a: Analysis) -> HTML:
     stamp = wording.when(d.deadline)
     status = "rk-overdue" if d.hours_left < 0 else "rk-due"
     reg = ("<strong>Notify the regulator</strong>" if d.notify else "<strong>Record only: notification not proposed</strong>")
-    channel_text = ", ".join(f"{_n(v)} {_CHANNEL_WORDS.get(k, k)}" for k, v in sorted(d.channels.items(), key=lambda kv: -kv[1]))
+    channel_text = ", ".join(f"{number(v)} {_CHANNEL_WORDS.get(k, k)}"
+                             for k, v in sorted(d.channels.items(), key=lambda kv: -kv[1]))
     noun = escape(a.incident.subject_noun)
     where = f" in {escape(a.scope_name)}" if a.scope else ""
     if d.communicate_count:
-        people = (f"<strong>Tell {_n(d.communicate_count)} {noun}{where}</strong> ({_n(d.required)} required, "
-                  f"{_n(d.recommended)} recommended; {escape(channel_text)})")
+        people = (f"<strong>Tell {number(d.communicate_count)} {noun}{where}</strong> ({number(d.required)} required, "
+                  f"{number(d.recommended)} recommended; {escape(channel_text)})")
     else:
         people = f"<strong>No {noun}{where} proposed for individual contact</strong>"
     whole = " (one decision for the whole incident)" if a.scope else ""
@@ -289,30 +157,30 @@ def by_controller(a: Analysis) -> HTML:
     for v in parts:
         d, name = v.decisions, v.incident.controller
         stamp = wording.when(d.deadline, weekday=False)
-        rows.append({"Controller": name, "Law": d.law, "Subject records": _n(len(v.records)),
-                     "People": _n(len(v.people)) + people_range_words(v),
-                     "Very high or high": _n(int((v.people["band_rank"] >= 2).sum())),
+        rows.append({"Controller": name, "Law": d.law, "Subject records": number(len(v.records)),
+                     "People": number(len(v.people)) + people_range_words(v),
+                     "Very high or high": number(int((v.people["band_rank"] >= 2).sum())),
                      "Regulator": (f"notify by {stamp}" if d.notify else "record only") + f" ({d.deadline_words})",
-                     "Tell": f"{_n(d.required)} required, {_n(d.recommended)} recommended"})
+                     "Tell": f"{number(d.required)} required, {number(d.recommended)} recommended"})
         reasons.append(f"<li><strong>{escape(name)}</strong>: {escape(d.reason)}. Telling people: "
                        f"{escape(d.communicate_reason)}.</li>")
     frame = pd.DataFrame(rows)
     if a.cases != len(a.records):
-        frame.insert(2, _cap(a.incident.case_noun), [_n(v.cases) for v in parts])
+        frame.insert(2, cap(a.incident.case_noun), [number(v.cases) for v in parts])
     note = ('<p class="rk-note">Each controller has its own duty to notify and its own people to tell. A person '
             "with records in two controllers' files is counted in both, and once in the totals above.</p>")
     return _section("By controller", _table(frame) + "<ul>" + "".join(reasons) + "</ul>" + note)
 
 
 def _figure_boxes(figures: list[tuple[str, int]]) -> str:
-    cells = "".join(f'<div class="rk-figure-box"><span class="rk-number">{_n(v)}</span>'
+    cells = "".join(f'<div class="rk-figure-box"><span class="rk-number">{number(v)}</span>'
                     f"<span>{escape(k)}</span></div>" for k, v in figures)
     return f'<div class="rk-figures">{cells}</div>'
 
 
 def _own_figures(a: Analysis) -> list[tuple[str, int]]:
-    figures = [(_cap(a.incident.case_noun), a.cases)]
-    if _cases_distinct(a):
+    figures = [(cap(a.incident.case_noun), a.cases)]
+    if cases_distinct(a):
         figures.append(("Subject records", len(a.records)))
     figures += [(f"Distinct {a.incident.subject_noun}", len(a.people)),
                 ("Very high or high risk", int((a.people["band_rank"] >= 2).sum()))]
@@ -324,7 +192,7 @@ def key_figures(a: Analysis) -> HTML:
     whole incident's (districts affected and rows quarantined are never a district's)."""
     ing = a.ingested
     whole = a.whole or a
-    incident_wide = [("Districts affected", len(_placed(whole))), ("Rows quarantined", ing.rows_quarantined)]
+    incident_wide = [("Districts affected", len(placed_districts(whole))), ("Rows quarantined", ing.rows_quarantined)]
     if a.whole is None:
         return _section("Key figures", _figure_boxes(_own_figures(a) + incident_wide))
     body = (f"<h3>{escape(a.scope_name)}</h3>" + _figure_boxes(_own_figures(a))
@@ -349,7 +217,7 @@ def counts_text(a: Analysis) -> str:
 
 
 def district_map(a: Analysis) -> str:
-    """The map of counts per district as <img> HTML, or "" when none is drawn (see riskkit.charts)."""
+    """The map of counts per district as <img> HTML, or "" when none is drawn (see riskkit.report.charts)."""
     return charts.district_map(a)
 
 
@@ -361,28 +229,28 @@ def districts_section(a: Analysis) -> HTML:
             "orientation only; use the official ONS boundaries for real work.</p>" if a.geo.schematic and drawn else "")
     inc = a.incident
     frame = district_frame(a)
-    if not _cases_distinct(a):  # one case per record: one column, in the incident's noun
+    if not cases_distinct(a):  # one case per record: one column, in the incident's noun
         frame = frame.drop(columns=["Subject records"])
     roles = list(frame.columns[frame.columns.get_loc("People") + 1:])
     if len(roles) == 1:  # one role only: its column repeats the people column
         frame = frame.drop(columns=roles)
-    frame = frame.rename(columns={"Cases": _cap(inc.case_noun), "People": f"Distinct {inc.subject_noun}"})
+    frame = frame.rename(columns={"Cases": cap(inc.case_noun), "People": f"Distinct {inc.subject_noun}"})
     scope = (f'<p class="rk-note">The table and map are for the <strong>whole incident</strong>; '
              f"{escape(a.scope_name)}'s row is highlighted.</p>" if a.scope else "")
     body = (scope + _table(frame, total=True, highlight=a.scope_name) + drawn + note +
             f'<p class="rk-note">{escape(_placement_note(a, len(roles) > 1))}</p>')
-    what = f"{inc.case_noun} and {inc.subject_noun}" if _cases_distinct(a) else inc.subject_noun
+    what = f"{inc.case_noun} and {inc.subject_noun}" if cases_distinct(a) else inc.subject_noun
     return _section(f"Where: {what} per district", body)
 
 
 def _placement_note(a: Analysis, roles: bool) -> str:
     """How cases and people are placed, in words; only the rules that this incident uses."""
     inc = a.incident
-    text = f"{_cap(inc.subject_noun)} are counted where they live."
-    if _cases_distinct(a):
-        text = (f"A {_case_word(a).removesuffix('s')} belongs to one district (the incident location, else where the "
+    text = f"{cap(inc.subject_noun)} are counted where they live."
+    if cases_distinct(a):
+        text = (f"A {case_word(a).removesuffix('s')} belongs to one district (the incident location, else where the "
                 "complainant or victim lives, else where most of its subjects live; ties to the lowest district "
-                f"code); {inc.subject_noun} are counted where they live, so a {_case_word(a).removesuffix('s')} can "
+                f"code); {inc.subject_noun} are counted where they live, so a {case_word(a).removesuffix('s')} can "
                 "touch several districts.")
     return text + (" Someone with several roles is counted once per role in the role columns." if roles else "")
 
@@ -390,9 +258,9 @@ def _placement_note(a: Analysis, roles: bool) -> str:
 def _band_sentence(a: Analysis) -> str:
     """'87 Very high, 38 High, 5 Medium and no one Low.' (highest first)."""
     totals = a.people["band"].value_counts().reindex(list(BANDS), fill_value=0)
-    parts = [f"{_n(int(totals[b]))} {b}" for b in reversed(BANDS)]
+    parts = [f"{number(int(totals[b]))} {b}" for b in reversed(BANDS)]
     where = f" in {a.scope_name}" if a.scope else ""
-    return (f"Of the {_n(len(a.people))} {a.incident.subject_noun}{where}, by risk band: "
+    return (f"Of the {number(len(a.people))} {a.incident.subject_noun}{where}, by risk band: "
             + ", ".join(parts[:-1]) + " and " + parts[-1] + ".")
 
 
@@ -433,7 +301,7 @@ def actions(a: Analysis) -> HTML:
         items.append("Record the breach and the reasons for not notifying in the breach log (Art. 33(5) / s.67(6)).")
     if d.communicate_count:
         where = f" in {a.scope_name}" if a.scope else ""
-        items.append(f"Contact the {_n(d.communicate_count)} {inc.subject_noun}{where} on the restricted contact list "
+        items.append(f"Contact the {number(d.communicate_count)} {inc.subject_noun}{where} on the restricted contact list "
                      "in priority order, highest band first; give each a named point of contact.")
     if inc.exposure.channel == "public_web" and not inc.containment.removed:
         items.append("Take the pages down and ask search engines to remove cached copies.")
@@ -442,7 +310,7 @@ def actions(a: Analysis) -> HTML:
     if inc.exposure.recipients in ("known", "trusted_contract") and not inc.containment.deletion_confirmed:
         items.append("Obtain written confirmation from the recipients that every copy is deleted.")
     if a.ingested.rows_quarantined:
-        items.append(f"Review the {_n(a.ingested.rows_quarantined)} quarantined rows{ing_whole}: the people in them "
+        items.append(f"Review the {number(a.ingested.rows_quarantined)} quarantined rows{ing_whole}: the people in them "
                      "are not yet counted.")
     if (a.districts.lad_code == districts.UNASSIGNED).any():
         items.append(f"Place the unassigned records{ing_whole} by hand so every district's count is complete.")
