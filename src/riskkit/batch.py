@@ -207,12 +207,13 @@ def expand(manifest: Manifest, force: bool = False, log: Callable[[str], None] =
 
 
 def _district_name(district: str) -> str:
-    """The district's name for a code riskkit knows (a name is kept as given)."""
+    """The district's name as riskkit spells it, whether the manifest gave a code or a name
+    (a district riskkit does not know is kept as given)."""
     import pandas as pd
 
-    from riskkit.districts import name_of
+    from riskkit.districts import code_for, name_of
 
-    return str(name_of(pd.Series([district])).iloc[0])
+    return str(name_of(pd.Series([code_for(district) or district])).iloc[0])
 
 
 def _warm() -> None:
