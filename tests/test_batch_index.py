@@ -71,7 +71,7 @@ def test_index_is_ordered_by_urgency_and_worded_plainly(tmp_path):
     index = write_index(results, tmp_path / "index.html", now=NOW)
     html = index.read_text()
     rows = _rows(html)
-    order = [re.search(r"<td>(.*?)</td><td>(.*?)</td>", r).groups() for r in rows]
+    order = [tuple(re.findall(r"<td[^>]*>(.*?)</td>", r)[:2]) for r in rows]
     assert order == [("Alpha incident", "Dacorum"), ("Beta incident", "Whole incident"),
                      ("Gamma incident", "Whole incident"), ("Alpha incident", "Broxbourne"),
                      ("Alpha incident", "Watford"),
@@ -81,7 +81,7 @@ def test_index_is_ordered_by_urgency_and_worded_plainly(tmp_path):
     assert "Sat 17 Oct 2026, 09:00 BST" in rows[0] and "Made now" in rows[0]
     assert "Already up to date, not re-made" in rows[1]
     assert "Failed: gone.csv: extract file not found" in rows[5]
-    assert '<td class="rk-num">1,234</td>' in rows[0]
+    assert '<td class="rk-num" data-label="Cases">1,234</td>' in rows[0]
     assert 'href="out/d-overdue-most/briefing.pdf">PDF</a>' in rows[0] and "briefing.pdf" not in rows[4]
     assert 'href="out/a-later/briefing.html">HTML</a>' in rows[4] and "href" not in rows[5]
     assert "a-later" not in rows[4].replace('href="out/a-later/', "")  # internal run names are not shown

@@ -27,6 +27,8 @@ DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
 # incidents carries the most restrictive of their markings.
 MARKING_ORDER = ["OFFICIAL", "OFFICIAL-SENSITIVE", "SECRET", "TOP SECRET"]
 STATUS_WORDS = {"ok": "Made now", "unchanged": "Already up to date, not re-made"}
+COLUMNS = ["Incident", "District", "This batch", "Regulator deadline", "Time left", "Regulator", "Cases", "People",
+           "Very high", "High", "Briefing"]
 
 
 def status_words(status: str, reason: str = "") -> str:
@@ -134,7 +136,9 @@ def _row(result: Result, folder: Path, now: datetime) -> str:
         ("", _links(result, folder)),
     ]
     flag = ' class="rk-row-overdue"' if left is not None and left < 0 else ""
-    return f"<tr{flag}>" + "".join(f'<td class="{c}">{v}</td>' if c else f"<td>{v}</td>" for c, v in cells) + "</tr>"
+    # data-label: on a phone each row is a card, and every value is labelled with its column
+    return f"<tr{flag}>" + "".join(f'<td class="{c}" data-label="{h}">{v}</td>' if c else f'<td data-label="{h}">{v}</td>'
+                                   for h, (c, v) in zip(COLUMNS, cells, strict=True)) + "</tr>"
 
 
 STYLE = """body{font-family:"Helvetica Neue",Arial,sans-serif;color:#1b1b1b;margin:0 auto;padding:0 1rem;max-width:80rem}
@@ -144,7 +148,10 @@ STYLE = """body{font-family:"Helvetica Neue",Arial,sans-serif;color:#1b1b1b;marg
 td,th{border:1px solid #bbb;padding:.2rem .5rem;text-align:left;vertical-align:top}th{background:#eef2f7}
 .rk-num{text-align:right;font-variant-numeric:tabular-nums}.rk-overdue{color:#a51d2d;font-weight:bold}
 .rk-note{color:#444;font-size:.9rem}
-@media print{thead{display:table-header-group}tr{break-inside:avoid}}"""
+@media print{thead{display:table-header-group}tr{break-inside:avoid}}
+@media screen and (max-width:40rem){thead{display:none}table,tbody,tr,td{display:block}tr{border:1px solid #bbb;margin:.5rem 0}
+td{border:0;border-bottom:1px solid #eee}td:empty{display:none}td.rk-num{text-align:left}
+td::before{content:attr(data-label) ": ";font-weight:bold}}"""
 
 
 def write_index(results: list[Result], index: Path, now: datetime | None = None) -> Path:
@@ -164,9 +171,8 @@ def write_index(results: list[Result], index: Path, now: datetime | None = None)
 <h1>Briefings</h1>
 <p>{made} of {len(results)} briefings available; {overdue} past the regulator deadline. Most urgent first:
 overdue, then the nearest deadline. Times are UK local time. Written {escape(local_time(now))}.</p>
-<div class="rk-scroll"><table><thead><tr><th>Incident</th><th>District</th><th>This batch</th><th>Regulator deadline</th>
-<th>Time left</th><th>Regulator</th><th>Cases</th><th>People</th><th>Very high</th><th>High</th><th>Briefing</th>
-</tr></thead><tbody>{rows}</tbody></table></div>
+<div class="rk-scroll"><table><thead><tr>{"".join(f"<th>{h}</th>" for h in COLUMNS)}</tr></thead>
+<tbody>{rows}</tbody></table></div>
 <p class="rk-note">Counts only: no personal data. Made by riskkit.</p>
 <div class="rk-banner">{marking}</div>
 </body></html>
