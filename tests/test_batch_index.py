@@ -103,3 +103,20 @@ def test_a_run_without_a_known_deadline_goes_last(tmp_path, deadline):
                _result(tmp_path, "k", "Known", "", "2030-01-01T00:00:00+00:00")]
     rows = _rows(write_index(results, tmp_path / "index.html", now=NOW).read_text())
     assert "Known" in rows[0] and "Unknown" in rows[1]
+
+
+def test_a_run_named_after_someone_in_the_extract_is_refused_without_repeating_the_name(tmp_path):
+    from riskkit.batch import run_batch
+    from tests.conftest import row, write_incident
+
+    incident = write_incident(tmp_path, [row(case="C1", name="Quentin Zabriskie"), row(case="C2")])
+    manifest = tmp_path / "m.yml"
+    manifest.write_text(f"index: {tmp_path}/index.html\nruns:\n  - incident: {incident}\n    out: {tmp_path / 'o'}\n"
+                        "    name: Quentin Zabriskie case\n")
+    results, index = run_batch(manifest, workers=1, progress=False, log=lambda m: None,
+                               register=str(tmp_path / "r.sqlite"))
+    assert [(r.name, r.status) for r in results] == [("run 1", "failed")]
+    assert "batch run 1" in results[0].reason and "in name" in results[0].reason
+    html = index.read_text()
+    assert "Failed: batch run 1" in html and "Test incident" not in html  # no title from a refused run
+    assert "zabriskie" not in (results[0].reason + html).lower() and not (tmp_path / "o").exists()

@@ -151,7 +151,7 @@ def expand(manifest: Manifest, force: bool = False, log: Callable[[str], None] =
     failed: list[Result] = []
     for i, spec in enumerate(manifest.runs, start=1):
         name = spec.name or f"run {i}"
-        marking = ""
+        marking, checked = "", False
         try:
             inc = load_incident(spec.incident)
             marking = inc.protective_marking
@@ -159,8 +159,10 @@ def expand(manifest: Manifest, force: bool = False, log: Callable[[str], None] =
             out = spec.out or REPORTS_DIR / inc.id
             from riskkit.leakcheck import check_publishable
 
-            check_publishable(spec.incident, f"batch run '{name}'", {"out": str(Path(out).resolve()),
-                                                                     "name": spec.name, "district": spec.district})
+            # Named by its place in the manifest: its name is one of the texts being checked.
+            check_publishable(spec.incident, f"batch run {i}", {"out": str(Path(out).resolve()),
+                                                                "name": spec.name, "district": spec.district})
+            checked = True
             digest = inputs_hash(spec, code)
             common = {"incident": str(spec.incident), "model": str(spec.model) if spec.model else None,
                       "formats": spec.formats, "now": spec.now.isoformat() if spec.now else None,
@@ -199,7 +201,7 @@ def expand(manifest: Manifest, force: bool = False, log: Callable[[str], None] =
                                 district_name=str(label), **common))
         except RiskkitError as exc:
             # No title here: the run may have failed because its texts name someone from the extract.
-            failed.append(Result(name, str(spec.out or ""), "failed", str(exc), marking=marking,
+            failed.append(Result(name if checked else f"run {i}", str(spec.out or ""), "failed", str(exc), marking=marking,
                                  district_name=f"run {i} of the manifest",
                                  deadline=_deadline(spec.incident, spec.model),
                                  now=spec.now.isoformat() if spec.now else None, formats=list(spec.formats)))
