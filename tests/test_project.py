@@ -8,6 +8,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 from riskkit.sample import compare_samples
@@ -18,14 +19,36 @@ def _name(requirement: str) -> str:
     return re.split(r"[<>=!~ \[]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
 
 
-def test_environment_yml_matches_pyproject():
+def _pins(requirements: list[str]) -> dict[str, str]:
+    """Package name -> its version constraint, extras dropped (pip's psycopg[binary] is conda's psycopg)."""
+    return {_name(r): re.sub(r"\[.*?\]", "", r.strip())[len(_name(r)):].strip() for r in requirements}
+
+
+def _conda(file: str) -> tuple[dict, dict[str, str]]:
+    env = yaml.safe_load((ROOT / file).read_text())
+    pins = _pins([d for d in env["dependencies"] if isinstance(d, str) and _name(d) not in ("python", "pip")])
+    return env, pins
+
+
+@pytest.mark.parametrize(("file", "extras"), [("environment.yml", ["pdf"]), ("environment-dev.yml", ["pdf", "dev"])])
+def test_environment_files_match_pyproject(file, extras):
+    """Users' environment.yml is the runtime (with PDF output); environment-dev.yml adds the dev
+    tools; both carry pyproject's packages with the same minimum versions, nothing more."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pip_names = {_name(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"]}
-    env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    conda = {_name(d) for d in env["dependencies"] if isinstance(d, str)} - {"python", "pip"}
-    assert conda == pip_names
+    wanted = _pins(project["dependencies"] + [r for e in extras for r in project["optional-dependencies"][e]])
+    env, conda = _conda(file)
+    assert conda == wanted
     assert "python=3.11" in env["dependencies"] and env["channels"] == ["conda-forge"]
     assert any(isinstance(d, dict) and "-e ." in d.get("pip", []) for d in env["dependencies"])
+
+
+def test_user_environment_has_no_test_tools_and_pdf_is_an_extra():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    dev_only = {_name(r) for r in project["optional-dependencies"]["dev"]} - {"playwright"}
+    assert not dev_only & set(_conda("environment.yml")[1])
+    assert "playwright" not in {_name(r) for r in project["dependencies"]}
+    assert "playwright" in {_name(r) for r in project["optional-dependencies"]["pdf"]}
+    assert "playwright" in {_name(r) for r in project["optional-dependencies"]["dev"]}  # the browser test
 
 
 def test_ruff_clean():

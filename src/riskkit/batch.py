@@ -17,17 +17,16 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from riskkit import outfolder
+from riskkit.batch_index import write_index
 from riskkit.errors import RiskkitError
 from riskkit.hashing import code_version, input_hashes
 from riskkit.incident import load_incident
-from riskkit.outputs import atomic_write_text
 from riskkit.paths import INPUTS_FILE, OUTPUT_MARKER, reports_dir
 from riskkit.yamlio import load_validated
 
@@ -68,6 +67,10 @@ class Job:
     now: str | None = None
     inputs_hash: str = ""
     register: str = ""  # the breach register each rendered briefing's assessment event goes to
+    chromium: str | None = None  # the browser for PDFs, as the user gave it (each worker resolves it)
+    title: str = ""  # the incident's title (checked publishable) and marking, for the index
+    marking: str = ""
+    district_name: str = ""  # "Dacorum", not the internal "asb-publication-sample/Dacorum"
 
 
 @dataclass
@@ -78,6 +81,30 @@ class Result:
     reason: str = ""
     summary: dict | None = None
     seconds: float = 0.0
+    title: str = ""  # empty when the run failed before its texts were checked for personal data
+    marking: str = ""
+    district_name: str = ""
+    deadline: str = ""  # ISO; from the summary, or from the incident when the run failed
+    now: str | None = None  # the time the manifest counts the deadline to (default: when the index is written)
+    formats: list[str] = field(default_factory=list)
+
+
+def _result(job: Job, status: str, reason: str = "", summary: dict | None = None, seconds: float = 0.0) -> Result:
+    deadline = (summary or {}).get("regulator", {}).get("deadline", "") or _deadline(job.incident, job.model)
+    return Result(job.name, job.out, status, reason, summary, seconds, title=job.title, marking=job.marking,
+                  district_name=job.district_name, deadline=deadline, now=job.now, formats=list(job.formats))
+
+
+def _deadline(incident: str | Path, model: str | Path | None) -> str:
+    """The regulator deadline of an incident whose run failed, so the index can still rank it; '' if unknown."""
+    try:
+        from riskkit.decisions import deadline
+        from riskkit.risk_model import load_model
+
+        inc = load_incident(incident)
+        return deadline(inc, load_model(model or (inc.resolve(inc.model) if inc.model else None))).isoformat()
+    except RiskkitError:
+        return ""
 
 
 def load_manifest(path: str | Path) -> tuple[Manifest, Path]:
@@ -124,20 +151,26 @@ def expand(manifest: Manifest, force: bool = False, log: Callable[[str], None] =
     failed: list[Result] = []
     for i, spec in enumerate(manifest.runs, start=1):
         name = spec.name or f"run {i}"
+        marking, checked = "", False
         try:
             inc = load_incident(spec.incident)
+            marking = inc.protective_marking
             name = spec.name or inc.id + (f"/{spec.district}" if spec.district else "")
             out = spec.out or reports_dir() / inc.id
             from riskkit.leakcheck import check_publishable
 
-            check_publishable(spec.incident, f"batch run '{name}'", {"out": str(Path(out).resolve()),
-                                                                     "name": spec.name, "district": spec.district})
+            # Named by its place in the manifest: its name is one of the texts being checked.
+            check_publishable(spec.incident, f"batch run {i}", {"out": str(Path(out).resolve()),
+                                                                "name": spec.name, "district": spec.district})
+            checked = True
             digest = inputs_hash(spec, code)
             common = {"incident": str(spec.incident), "model": str(spec.model) if spec.model else None,
-                      "formats": spec.formats, "now": spec.now.isoformat() if spec.now else None}
+                      "formats": spec.formats, "now": spec.now.isoformat() if spec.now else None,
+                      "title": inc.title, "marking": inc.protective_marking}
             if not spec.per_district:
                 jobs.append(Job(name=name, out=str(out), district=spec.district or "",
-                                inputs_hash=digest + (spec.district or ""), **common))
+                                inputs_hash=digest + (spec.district or ""),
+                                district_name=_district_name(spec.district) if spec.district else "", **common))
                 continue
             artefact = out / ANALYSIS_SUBDIR
             stamp = artefact / "inputs.sha256"
@@ -164,10 +197,25 @@ def expand(manifest: Manifest, force: bool = False, log: Callable[[str], None] =
             for district_code in wanted:
                 label = name_of(pd.Series([district_code])).iloc[0]
                 jobs.append(Job(name=f"{inc.id}/{label}", out=str(out / _slug(label)), district=district_code,
-                                analysis_dir=str(artefact), inputs_hash=digest + district_code, **common))
+                                analysis_dir=str(artefact), inputs_hash=digest + district_code,
+                                district_name=str(label), **common))
         except RiskkitError as exc:
-            failed.append(Result(name, str(spec.out or ""), "failed", str(exc)))
+            # No title here: the run may have failed because its texts name someone from the extract.
+            failed.append(Result(name if checked else f"run {i}", str(spec.out or ""), "failed", str(exc), marking=marking,
+                                 district_name=f"run {i} of the manifest",
+                                 deadline=_deadline(spec.incident, spec.model),
+                                 now=spec.now.isoformat() if spec.now else None, formats=list(spec.formats)))
     return jobs, failed
+
+
+def _district_name(district: str) -> str:
+    """The district's name as riskkit spells it, whether the manifest gave a code or a name
+    (a district riskkit does not know is kept as given)."""
+    import pandas as pd
+
+    from riskkit.districts import code_for, name_of
+
+    return str(name_of(pd.Series([code_for(district) or district])).iloc[0])
 
 
 def _warm() -> None:
@@ -229,19 +277,18 @@ def run_job(job: Job, force: bool = False) -> Result:
     start = time.perf_counter()
     out = Path(job.out)
     if not force and _unchanged(out, job.inputs_hash):
-        return Result(job.name, job.out, "unchanged", summary=json.loads((out / "summary.json").read_text()),
-                      seconds=time.perf_counter() - start)
+        return _result(job, "unchanged", summary=json.loads((out / "summary.json").read_text()),
+                       seconds=time.perf_counter() - start)
     try:
         summary = make_briefing(job.incident, out, model=job.model, formats=set(job.formats),
                          now=datetime.fromisoformat(job.now) if job.now else None, progress=False,
                          analysis_dir=Path(job.analysis_dir) if job.analysis_dir else None, district=job.district,
-                         inputs_hash=job.inputs_hash, record=_recorder(job))
-        return Result(job.name, job.out, "ok", summary=summary, seconds=time.perf_counter() - start)
+                         inputs_hash=job.inputs_hash, record=_recorder(job), chromium=job.chromium)
+        return _result(job, "ok", summary=summary, seconds=time.perf_counter() - start)
     except RiskkitError as exc:
-        return Result(job.name, job.out, "failed", str(exc), seconds=time.perf_counter() - start)
+        return _result(job, "failed", str(exc), seconds=time.perf_counter() - start)
     except Exception as exc:  # a bug in one run must not stop the others; never echo its text
-        return Result(job.name, job.out, "failed", f"internal error ({type(exc).__name__})",
-                      seconds=time.perf_counter() - start)
+        return _result(job, "failed", f"internal error ({type(exc).__name__})", seconds=time.perf_counter() - start)
 
 
 def execute(jobs: list[Job], workers: Workers, force: bool = False, client: Client | None = None,
@@ -255,7 +302,7 @@ def execute(jobs: list[Job], workers: Workers, force: bool = False, client: Clie
         for job in jobs:
             if _unchanged(Path(job.out), job.inputs_hash):
                 summary = json.loads((Path(job.out) / "summary.json").read_text())
-                results.append(Result(job.name, job.out, "unchanged", summary=summary))
+                results.append(_result(job, "unchanged", summary=summary))
             else:
                 todo.append(job)
     else:
@@ -300,50 +347,19 @@ def connect(scheduler: str, timeout: float = SCHEDULER_TIMEOUT) -> Client:
                            f"({type(exc).__name__}); check the address or run without --scheduler.") from None
 
 
-def write_index(results: list[Result], index: Path) -> Path:
-    """A self-contained index of every briefing in the batch: status, headline figures, deadline."""
-    rows = []
-    for r in results:
-        s = r.summary or {}
-        reg = s.get("regulator", {})
-        bands = s.get("risk_bands", {})
-        link = ""
-        briefing = Path(r.out) / "briefing.html"
-        if r.status != "failed" and briefing.exists():
-            rel = Path(os.path.relpath(briefing, index.parent))
-            link = f'<a href="{escape(rel.as_posix())}">{escape(r.name)}</a>'
-        cells = [link or escape(r.name), escape(r.status + (f": {r.reason}" if r.reason else "")),
-                 escape(f"{s['cases']:,}" if "cases" in s else ""), escape(f"{s['people']:,}" if "people" in s else ""),
-                 escape(str(bands.get("Very high", ""))), escape(str(bands.get("High", ""))),
-                 escape(("notify" if reg.get("notify") else "record only") if reg else ""),
-                 escape(str(reg.get("deadline", "")))]
-        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    ok = sum(r.status != "failed" for r in results)
-    page = f"""<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>riskkit briefings</title><style>body{{font-family:Arial,sans-serif;margin:1rem}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #bbb;padding:.2rem .5rem;text-align:left}}th{{background:#eef2f7}}</style></head><body>
-<h1>Briefings</h1><p>{ok} of {len(results)} briefings available. Generated {escape(_now_text())}.
-Counts only: no personal data.</p>
-<table><thead><tr><th>Briefing</th><th>Status</th><th>Cases</th><th>People</th><th>Very high</th><th>High</th>
-<th>Regulator</th><th>Deadline</th></tr></thead><tbody>{''.join(rows)}</tbody></table></body></html>
-"""
-    return atomic_write_text(index, page)
-
-
-def _now_text() -> str:
-    return datetime.now().astimezone().strftime("%d %b %Y %H:%M %Z")
-
-
 def run_batch(manifest_path: str | Path, workers: int | None = None, force: bool = False,
               scheduler: str | None = None, progress: bool = True,
               log: Callable[[str], None] = print, scheduler_timeout: float = SCHEDULER_TIMEOUT,
-              register: str | None = None) -> tuple[list[Result], Path]:
+              register: str | None = None, chromium: str | None = None) -> tuple[list[Result], Path]:
     """Expand, execute and index a batch; returns the results and the index path. Every
     briefing rendered (not the unchanged ones) records its assessment in the register."""
     from riskkit.register import Register
 
     manifest, _ = load_manifest(manifest_path)
+    if scheduler is None and any("pdf" in spec.formats for spec in manifest.runs):
+        from riskkit.report.export import pdf_browser
+
+        pdf_browser(chromium)  # no Playwright or browser: one line now, not a failure in every run
     url = Register(register).url  # opened and migrated once, here: a bad register fails before any work
     client = connect(scheduler, scheduler_timeout) if scheduler else None
     local = Workers(workers or os.cpu_count() or 1)
@@ -351,6 +367,7 @@ def run_batch(manifest_path: str | Path, workers: int | None = None, force: bool
         jobs, failed = expand(manifest, force, log, before_analysis=local.warm if client is None else lambda: None)
         for job in jobs:
             job.register = url
+            job.chromium = chromium
         results = failed + execute(jobs, local, force, client, progress)
     finally:
         local.close()

@@ -147,6 +147,8 @@ def assess(
                                                       "(default: $RISKKIT_REGISTER, else ~/.local/share/riskkit).")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the closing summary as JSON on stdout "
                                                           "(summary.json's counts, no personal data).")] = False,
+    chromium: Annotated[str | None, typer.Option(help="Chromium program that prints the PDF (default: $RISKKIT_CHROMIUM, "
+                                                      "else /usr/bin/chromium, else chromium on PATH).")] = None,
 ) -> None:
     """Assess one incident: briefing.html, summary.json and restricted/ outputs; record it in the register."""
     from riskkit.incident import load_incident
@@ -171,6 +173,10 @@ def assess(
     check_incident(inc, load_model(model or (inc.resolve(inc.model) if inc.model else None)))
     out_dir = out or reports_dir() / inc.id
     formats = check_formats({f.strip().lower() for f in format.split(",") if f.strip()})
+    if "pdf" in formats:  # Playwright and a browser, checked before anything is written
+        from riskkit.report.export import pdf_browser
+
+        chromium = str(pdf_browser(chromium))
     from riskkit.leakcheck import check_publishable
 
     check_publishable(incident, "assess", {"--out": str(Path(out_dir).resolve()), "--analyst": analyst})
@@ -188,7 +194,8 @@ def assess(
         recorded.append(reg.append(inc.id, "assessment", assessment_payload(summary, inc, model), analyst))
         return reg.snapshot(inc.id)
 
-    s = make_briefing(incident, out_dir, model=model, formats=formats, now=when, progress=not quiet, record=record)
+    s = make_briefing(incident, out_dir, model=model, formats=formats, now=when, progress=not quiet, record=record,
+                      chromium=chromium)
     event = recorded[0]
     if json_out:
         _echo_json(_assess_json(s, out_dir, formats, event, time_left_words(s["regulator"]["hours_left"])))
@@ -339,13 +346,15 @@ def batch(
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
     register: Annotated[str | None, typer.Option(help="Breach register for the briefings' assessment events "
                                                       "(default: $RISKKIT_REGISTER, else ~/.local/share/riskkit).")] = None,
+    chromium: Annotated[str | None, typer.Option(help="Chromium program that prints the PDF (default: $RISKKIT_CHROMIUM, "
+                                                      "else /usr/bin/chromium, else chromium on PATH).")] = None,
 ) -> None:
     """Render many briefings: one per incident, or one per district of an incident."""
     from riskkit.batch import run_batch
 
     results, index = run_batch(manifest, workers, force, scheduler, progress=not quiet,
                                log=lambda m: typer.echo(m, err=True), scheduler_timeout=scheduler_timeout,
-                               register=register)
+                               register=register, chromium=chromium)
     failed = [r for r in results if r.status == "failed"]
     counts = {s: sum(r.status == s for r in results) for s in ("ok", "unchanged", "failed")}
     typer.echo(f"{len(results)} briefings: {counts['ok']} rendered, {counts['unchanged']} unchanged, "

@@ -39,7 +39,7 @@ from riskkit.errors import (
 from riskkit.incident import load_incident
 from riskkit.parameters import check_formats, check_names
 from riskkit.paths import BRIEFING_NOTEBOOK, INPUTS_FILE, NOTEBOOKS_DIR
-from riskkit.report.export import render_html, render_pdf
+from riskkit.report.export import pdf_browser, render_html, render_pdf
 from riskkit.risk_model import check_incident, load_model
 
 
@@ -162,12 +162,14 @@ def _private_umask() -> Iterator[None]:
 def make_briefing(incident: str | Path, out_dir: str | Path, model: str | Path | None = None,
            formats: set[str] | None = None, now: datetime | None = None, progress: bool = True,
            notebook: Path = BRIEFING_NOTEBOOK, analysis_dir: Path | None = None, district: str = "",
-           inputs_hash: str | None = None, record: Callable[[dict], dict] | None = None) -> dict:
+           inputs_hash: str | None = None, record: Callable[[dict], dict] | None = None,
+           chromium: str | Path | None = None) -> dict:
     """Assess one incident into ``out_dir``; returns the summary. Raises RiskkitError on failure.
 
     ``record`` receives the analysis summary before the briefing is rendered and returns the
     register snapshot the briefing shows (head, counts, decisions); None renders no register
-    section. A run that fails after ``record`` keeps its event: the analysis was done."""
+    section. A run that fails after ``record`` keeps its event: the analysis was done.
+    ``chromium`` is the browser for a PDF (default: $RISKKIT_CHROMIUM, else found on the machine)."""
     import papermill as pm
     from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
@@ -178,6 +180,8 @@ def make_briefing(incident: str | Path, out_dir: str | Path, model: str | Path |
     inc = load_incident(incident)  # fail fast, before starting a kernel
     _check_boundaries(inc)
     check_incident(inc, load_model(model or (inc.resolve(inc.model) if inc.model else None)))
+    if "pdf" in formats:  # a missing browser or Playwright fails here, before a kernel starts
+        chromium = pdf_browser(chromium)
     try:
         out_dir = Path(out_dir).resolve()
     except RuntimeError:  # Python's "Symlink loop"
@@ -232,7 +236,7 @@ def make_briefing(incident: str | Path, out_dir: str | Path, model: str | Path |
             render_html(executed, staging / "briefing.html", inc.protective_marking, inc.title,
                         json.loads((staging / "summary.json").read_text())["model_version"])
             if "pdf" in formats:
-                render_pdf(staging / "briefing.html", staging / "briefing.pdf")
+                render_pdf(staging / "briefing.html", staging / "briefing.pdf", chromium)
             summary = json.loads((staging / "summary.json").read_text())
             for private in (staging / ".riskkit-analysis", staging / ".riskkit-register.json"):
                 shutil.rmtree(private, ignore_errors=True) if private.is_dir() else private.unlink(missing_ok=True)

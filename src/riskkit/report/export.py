@@ -7,7 +7,9 @@ by email and opens on a locked-down laptop must not. So the cells are rendered w
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -24,7 +26,9 @@ from riskkit.outputs import atomic_write_bytes, atomic_write_text
 from riskkit.paths import TEMPLATES_DIR
 
 REMOVE_TAG = "remove-from-briefing"
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; the default when neither --chromium nor the variable says
+CHROMIUM_ENV = "RISKKIT_CHROMIUM"
+CHROMIUM_NAMES = ("chromium", "chromium-browser")  # looked up on PATH after CHROMIUM
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -70,17 +74,56 @@ def render_html(notebook: Path, out: Path, marking: str, title: str, model_versi
     return atomic_write_text(out, page)
 
 
-def render_pdf(html: Path, out: Path) -> Path:
-    """Print the briefing in headless Chromium with every network request refused."""
+def _playwright():  # noqa: ANN202 - the module, imported only when a PDF is asked for
+    """Playwright is the optional ``pdf`` extra: imported here, not at module level, so HTML-only
+    users never need it."""
+    from playwright import sync_api
+
+    return sync_api
+
+
+def _runnable(path: Path) -> bool:
+    return path.is_file() and os.access(path, os.X_OK)
+
+
+def find_chromium(explicit: str | Path | None = None) -> Path:
+    """The browser that prints PDFs: ``--chromium PATH``, else ``$RISKKIT_CHROMIUM``, else Debian's
+    /usr/bin/chromium, else ``chromium`` on PATH. A path the user gave that does not work is an
+    error rather than a silent fall-through, so the PDF is never printed by a browser they did not mean."""
+    for given, where in ((explicit, "--chromium"), (os.environ.get(CHROMIUM_ENV), CHROMIUM_ENV)):
+        if given:
+            path = Path(given).expanduser()
+            if not _runnable(path):
+                raise OutputError(f"{where} {given}: no runnable Chromium there; give the path of the chromium program "
+                                  "(e.g. /usr/bin/chromium) or leave it unset to use chromium on PATH.")
+            return path
+    if _runnable(Path(CHROMIUM)):
+        return Path(CHROMIUM)
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    raise OutputError(f"PDF output needs Chromium and none was found (not at {CHROMIUM}, not on PATH): install it "
+                      f"(Debian/Ubuntu: apt install chromium) or give its path with --chromium PATH or {CHROMIUM_ENV}.")
+
+
+def pdf_browser(explicit: str | Path | None = None) -> Path:
+    """Check, before any notebook runs, that a PDF can be printed: Playwright importable and a
+    Chromium found. Returns the browser path; raises OutputError with one line saying what to
+    install or set, so a run asked for a PDF fails before writing anything."""
     try:
-        from playwright.sync_api import sync_playwright
+        _playwright()
     except ImportError:
-        raise OutputError("PDF output needs Playwright: run 'make install' (or pip install playwright).") from None
-    if not Path(CHROMIUM).exists():
-        raise OutputError(f"PDF output needs Chromium at {CHROMIUM}: install Debian's 'chromium' package "
-                          "(make install does this when run as root).")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        raise OutputError("PDF output needs Playwright, which is not installed: pip install 'riskkit[pdf]' "
+                          "(or leave pdf out of --format / formats).") from None
+    return find_chromium(explicit)
+
+
+def render_pdf(html: Path, out: Path, chromium: str | Path | None = None) -> Path:
+    """Print the briefing in headless Chromium with every network request refused."""
+    browser_path = pdf_browser(chromium)
+    with _playwright().sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(browser_path), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("file:", "data:"))
