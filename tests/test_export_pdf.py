@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from riskkit.report import export
 from riskkit.errors import OutputError
+from riskkit.report import export
 from tests.conftest import ASB
 
 RISKKIT = str(Path(sys.executable).parent / "riskkit")
@@ -90,11 +90,11 @@ def test_missing_playwright_says_to_install_the_pdf_extra(tmp_path, monkeypatch)
 
 
 def test_assess_refuses_a_pdf_it_cannot_print_before_the_notebook_starts(no_browser):
-    from riskkit.run import assess
+    from riskkit.run import make_briefing
 
     out = no_browser / "out"
     with pytest.raises(OutputError, match="PDF output needs Chromium"):
-        assess(ASB, out, formats={"html", "pdf"}, progress=False)
+        make_briefing(ASB, out, formats={"html", "pdf"}, progress=False)
     assert not out.exists() and not any(p.name.startswith(".out.staging") for p in no_browser.iterdir())
 
 
