@@ -99,7 +99,7 @@ def test_batch_runs_all_and_reports_the_failure(batch_run, small_analysis):
     folder, _, proc, _ = batch_run
     assert proc.returncode == 1  # one run failed
     n = len(_district_names(small_analysis)) + 2  # each district, the staff incident, Watford alone
-    assert f"{n + 1} briefings: {n} rendered, 0 unchanged, 1 failed" in proc.stdout
+    assert f"{n + 1} briefings: {n} made now, 0 already up to date (not re-made), 1 failed" in proc.stdout
     failures = [line for line in proc.stderr.splitlines() if line.startswith("FAILED")]
     assert len(failures) == 1 and "gone.csv" in failures[0] and "extract file not found" in failures[0]
     # refused before its notebook started (the leak check reads the extract first): nothing half-made

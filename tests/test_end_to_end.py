@@ -46,7 +46,8 @@ def test_asb_summary(runs):
     assert s["regulator"]["notify"] and s["regulator"]["hours_left"] == pytest.approx(49.5)
     assert s["model_version"] == "riskkit-default-2.0.0"
     assert s["communicate"]["required"] + s["communicate"]["recommended"] == s["people"]
-    assert "62 cases" in proc.stdout and "2 days 1 hour left" in proc.stdout  # closing summary in the terminal
+    # the closing summary in the terminal, in the incident's own nouns
+    assert "62 anti-social behaviour cases" in proc.stdout and "2 days 1 hour left" in proc.stdout
 
 
 def test_staff_summary(runs):

@@ -202,7 +202,8 @@ def assess(
         return
     reg = s["regulator"]
     typer.echo(f"Briefing: {out_dir / 'briefing.html'}")
-    typer.echo(f"  {s['cases']:,} cases, {s['subject_records']:,} subject records, {s['people']:,} people; "
+    typer.echo(f"  {s['cases']:,} {inc.case_noun}, {s['subject_records']:,} subject records, {s['people']:,} "
+               f"{inc.subject_noun}; "
                f"rows read {s['rows_read']:,}, quarantined {s['rows_quarantined']:,}")
     typer.echo("  risk bands: " + ", ".join(f"{k} {v:,}" for k, v in s["risk_bands"].items()))
     verdict = "notify" if reg["notify"] else "record only (notification not proposed)"
@@ -357,8 +358,8 @@ def batch(
                                register=register, chromium=chromium)
     failed = [r for r in results if r.status == "failed"]
     counts = {s: sum(r.status == s for r in results) for s in ("ok", "unchanged", "failed")}
-    typer.echo(f"{len(results)} briefings: {counts['ok']} rendered, {counts['unchanged']} unchanged, "
-               f"{counts['failed']} failed; index: {index}")
+    typer.echo(f"{len(results)} briefings: {counts['ok']} made now, {counts['unchanged']} already up to date (not "
+               f"re-made), {counts['failed']} failed; index: {index}")
     for r in failed:
         typer.echo(f"FAILED {r.name}: {r.reason}", err=True)
     if failed:
@@ -481,8 +482,10 @@ def register_show(incident_id: Annotated[str, typer.Argument(help="Incident id."
         _echo_json([{"seq": e.seq, "recorded_at": e.recorded_at, "kind": e.kind, "actor": e.actor,
                      "payload": e.payload, "hash": e.hash} for e in events])
         return
-    for e in events:
-        typer.echo(f"{e.seq}\t{e.recorded_at}\t{e.kind}\t{e.actor}\t{_json.dumps(e.payload, ensure_ascii=False)}")
+    from riskkit.wording import when_iso
+
+    for e in events:  # UK local time for people; --json keeps the stored ISO time
+        typer.echo(f"{e.seq}\t{when_iso(e.recorded_at)}\t{e.kind}\t{e.actor}\t{_json.dumps(e.payload, ensure_ascii=False)}")
 
 
 ExpectHeadOpt = Annotated[str | None, typer.Option(help="A head hash you kept elsewhere (a briefing's, an earlier "

@@ -24,6 +24,7 @@ from riskkit import __version__
 from riskkit.errors import OutputError
 from riskkit.outputs import atomic_write_bytes, atomic_write_text
 from riskkit.paths import TEMPLATES_DIR
+from riskkit.wording import when
 
 REMOVE_TAG = "remove-from-briefing"
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; the default when neither --chromium nor the variable says
@@ -70,7 +71,7 @@ def render_html(notebook: Path, out: Path, marking: str, title: str, model_versi
     body_html = Markup(body)  # noqa: S704
     page = _page().render(
         marking=marking, title=title, body=body_html, version=__version__, model_version=model_version,
-        generated=datetime.now(UTC).strftime("%d %b %Y %H:%M UTC"))
+        generated=when(datetime.now(UTC)))
     return atomic_write_text(out, page)
 
 
