@@ -43,6 +43,17 @@ def test_parent_and_child_of_one_name_at_one_address_stay_apart():
     assert ids[0] != ids[1] and ids[1] == ids[2]
 
 
+def test_same_name_and_close_birthday_at_one_address_outweighs_a_different_phone():
+    """No family explains one name with birthdays two digits apart at one address: the address
+    counts in full. With a birthday missing, a same-name parent and child remain possible: the
+    address stays weak and the near-certain count keeps them apart."""
+    one = {"full_name": "Jake Westbrook", "date_of_birth": "1970-11-15", **HOME, "phone": "07700 900123"}
+    ids = people.resolve(_records([one, {**one, "date_of_birth": "1950-11-11", "phone": "07700 900456"}]), key=b"k")
+    assert ids[0] == ids[1]
+    res = people.link(_records([one, {**one, "date_of_birth": None, "phone": "07700 900456"}]), key=b"k")
+    assert res.people_range["max"] == 2
+
+
 def test_conflicting_ni_numbers_stay_apart_and_one_keystroke_with_everything_else_merges():
     base = {"full_name": "Priya Shah", "date_of_birth": "1985-02-02", **HOME}
     ids = people.resolve(_records([

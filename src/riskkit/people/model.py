@@ -126,7 +126,11 @@ def score(model: LinkageModel, f: Fields, a: np.ndarray, b: np.ndarray, levels: 
         if tf is not None:
             same = levels[name] == top.level
             total[same] += tf[coded.codes[a[same]]] - np.log2(top.m / top.u)
-    household = levels["surname"] >= 2
+    # Family members share an address and a surname. Once the forenames agree and both dates of
+    # birth are given and close, no family explains the pair (a same-name parent and child differ
+    # in date of birth, twins in forename) and the address is evidence in full; with a date of
+    # birth missing, a same-name parent and child remain possible and the cap stays.
+    household = (levels["surname"] >= 2) & ((levels["forename"] < 3) | (levels["date_of_birth"] < 2))
     address = np.where(household, np.minimum(address, model.household["max_address_bits"]), address)
     total += address
     return np.where(forbidden(f, a, b, levels) > 0, -np.inf, total)
