@@ -183,7 +183,14 @@ def test_property_permuting_rows_never_changes_who_is_merged_with_whom(rows, see
     shuffled = people.resolve(_records([_row(rows[i]) for i in order]), key=b"k")
     back = pd.Series(shuffled.to_numpy(), index=order).sort_index()
     assert _groups(ids) == _groups(back)
-    assert list(ids) == list(back)  # and the ids themselves do not depend on the order
+    # And the ids themselves do not depend on the order: the same id for each record, except
+    # that people whose records give the same details an id is made from (name, date of birth,
+    # postcode) and who are kept apart (a name alone never merges) may swap their ids.
+    for detail in {r[:3] for r in rows}:
+        same = [i for i, x in enumerate(rows) if x[:3] == detail]
+        assert sorted(ids[same]) == sorted(back[same])
+        if len(set(ids[same])) == 1:
+            assert list(ids[same]) == list(back[same])
 
 
 @settings(max_examples=40, deadline=None)

@@ -45,7 +45,12 @@ class Resolution:
 
     @property
     def people_range(self) -> dict[str, int]:
-        return {"min": int(len(np.unique(self.fewest))), "max": int(len(np.unique(self.most)))}
+        return {"min": _count(self.fewest), "max": _count(self.most)}
+
+
+def _count(labels: np.ndarray) -> int:
+    """Distinct person labels (small non-negative integers) by counting, not np.unique's hash."""
+    return int(np.count_nonzero(np.bincount(labels))) if len(labels) else 0
 
 
 def _components(n: int, a: np.ndarray, b: np.ndarray) -> tuple[int, np.ndarray]:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-import pandas as pd
 
+from riskkit.people.arrays import distinct
 from riskkit.people.fields import Coded, Fields
 
 MAX_BLOCK = 1_000  # records sharing one key beyond which that key forms no pairs
@@ -21,11 +21,9 @@ PAIR_BATCH = 2_000_000  # pairs formed at a time: bounds memory whatever the blo
 
 
 def _groups(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Positions sharing a block key (>= 0) with at least one other, sorted by key, and each key
-    group's start and size. Most keys are unique: a hash pass drops them before the sort."""
+    """Positions with a block key (>= 0), sorted by key, and each key group's start and size
+    (one sort: dropping the unique keys first with a hash pass cost more than it saved)."""
     pos = np.flatnonzero(block >= 0)
-    if len(pos):
-        pos = pos[pd.Series(block[pos]).duplicated(keep=False).to_numpy()]
     keys = block[pos]
     order = np.argsort(keys)  # pairs are (min, max) and deduplicated: order within a key is irrelevant
     pos, keys = pos[order], keys[order]
@@ -149,5 +147,5 @@ def candidate_pairs(f: Fields) -> tuple[np.ndarray, np.ndarray]:
             found.append(a * n + b)
     if not found:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    pair = np.unique(np.concatenate(found))
+    pair = distinct(np.concatenate(found))
     return pair // n, pair % n

@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from riskkit.errors import ModelError
+from riskkit.people.arrays import distinct_inverse
 from riskkit.people.fields import Coded, Fields
 
 ADDRESS = ("street", "house_number", "postcode", "town")
@@ -184,11 +185,21 @@ def _schemes(coded: Coded) -> np.ndarray:
 def evidence(model: LinkageModel, levels: dict[str, np.ndarray], rows: np.ndarray) -> list[str]:
     """The evidence for chosen pairs in words, built once per distinct pattern of levels."""
     names = [n for n in model.comparisons if n in levels]
-    stacked = np.stack([levels[n][rows].astype(np.int64) for n in names] + [levels["names_swapped"][rows].astype(np.int64)],
-                       axis=1) if len(rows) else np.empty((0, len(names) + 1), np.int64)
-    patterns, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    # Each pair's levels packed into one integer (4 bits a comparison, level + 1 < 16), so that
+    # the distinct patterns are a sort of integers, not of rows.
+    columns = [levels[n][rows].astype(np.int64) + 1 for n in names] + [levels["names_swapped"][rows].astype(np.int64)]
+    packed = np.zeros(len(rows), np.int64)
+    for col in columns:
+        packed = packed * 16 + col
+    keys, inverse = distinct_inverse(packed)
     text = []
-    for pattern in patterns:
+    for key in keys.tolist():
+        digits = []
+        for _ in columns:
+            key, digit = divmod(key, 16)
+            digits.append(digit)
+        pattern = digits[::-1]
+        pattern = [d - 1 for d in pattern[:-1]] + [pattern[-1]]
         parts = ["forename and surname given the other way round"] if pattern[-1] else []
         parts += [model.words(n)[int(v)] for n, v in zip(names, pattern[:-1], strict=True)
                   if v >= 0 and not (pattern[-1] and n in ("forename", "surname"))]
