@@ -117,6 +117,17 @@ def test_pair_batches_do_not_change_people(monkeypatch):
     assert people.resolve(recs, key=b"k").equals(whole)
 
 
+def test_scoring_in_batches_does_not_change_people_range_or_links(monkeypatch):
+    recs = _records(["Ann Lee", "Anne Lee", "Ann Leigh", "Bob Ray", "Rob Ray", "Lee Ann"] * 6,
+                    (["1980-01-01"] * 3 + [None, "1970-02-03", "1980-01-01"]) * 6,
+                    ["HP1 1AA", "HP1 1AA", "HP1 1AB", "HP1 1AB", "HP1 1AB", None] * 6)
+    whole = people.link(recs, key=b"k")
+    monkeypatch.setattr(people, "SCORE_BATCH", 4)
+    batched = people.link(recs, key=b"k")
+    assert batched.person_id.equals(whole.person_id) and batched.people_range == whole.people_range
+    assert batched.links.equals(whole.links) and len(whole.links) > 0
+
+
 def test_person_roles_are_listed_alphabetically_whatever_the_role_categories():
     from riskkit.ingest import ROLES
 

@@ -45,7 +45,12 @@ class Resolution:
 
     @property
     def people_range(self) -> dict[str, int]:
-        return {"min": int(len(np.unique(self.fewest))), "max": int(len(np.unique(self.most)))}
+        return {"min": _count(self.fewest), "max": _count(self.most)}
+
+
+def _count(labels: np.ndarray) -> int:
+    """Distinct person labels (small non-negative integers) by counting, not np.unique's hash."""
+    return int(np.count_nonzero(np.bincount(labels))) if len(labels) else 0
 
 
 def _components(n: int, a: np.ndarray, b: np.ndarray) -> tuple[int, np.ndarray]:
@@ -137,6 +142,35 @@ def _greedy(members: list[int], a: list[int], b: list[int], weight: list[float],
     return sorted(roots.values(), key=min)
 
 
+SCORE_BATCH = 2_000_000  # candidate pairs compared and scored at a time
+
+
+def _scored(f: Fields, mdl: model.LinkageModel, a: np.ndarray, b: np.ndarray) -> tuple[
+        np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray], Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]]:
+    """The plausible pairs (at or above the lowest threshold) with their weights and levels, and
+    the chain rules. Pairs are compared and scored a batch at a time and only what resolution
+    uses is kept: at ten million records the candidate pairs run to tens of millions, and their
+    levels, weights and the comparisons' working arrays for all of them at once did not fit."""
+    floor = model.bits(mdl.thresholds.plausible)
+    kept, ruled = [], []
+    for start in range(0, max(len(a), 1), SCORE_BATCH):
+        ab, bb = a[start:start + SCORE_BATCH], b[start:start + SCORE_BATCH]
+        levels = compare.levels(f, ab, bb)
+        weight = model.score(mdl, f, ab, bb, levels)
+        rule = model.forbidden(f, ab, bb, levels)
+        chain = (rule > 0) & (rule != model.UNCORROBORATED)  # the rules a chain of merges must respect
+        ruled.append((ab[chain], bb[chain], rule[chain]))
+        ok = weight >= floor
+        kept.append((ab[ok], bb[ok], weight[ok], {k: v[ok] for k, v in levels.items()}))
+    if len(kept) == 1:  # one batch: no copies
+        (a, b, weight, levels), (fa, fb, rule) = kept[0], ruled[0]
+    else:
+        a, b, weight = (np.concatenate([k[i] for k in kept]) for i in range(3))
+        levels = {name: np.concatenate([k[3][name] for k in kept]) for name in kept[0][3]}
+        fa, fb, rule = (np.concatenate([r[i] for r in ruled]) for i in range(3))
+    return a, b, weight, levels, _chain_rules(f, fa, fb, rule)
+
+
 def link(records: pd.DataFrame, key: bytes | None = None, mdl: model.LinkageModel | None = None) -> Resolution:
     """Resolve records to people (see the module docstring)."""
     mdl = mdl or model.default_model()
@@ -146,15 +180,8 @@ def link(records: pd.DataFrame, key: bytes | None = None, mdl: model.LinkageMode
         return Resolution(pd.Series([], index=records.index, dtype="string"), empty, empty,
                           pd.DataFrame({"a": empty, "b": empty, "probability": np.empty(0), "evidence": []}))
     f = prepare(records)
-    a, b = blocking.candidate_pairs(f)
-    levels = compare.levels(f, a, b)
-    weight = model.score(mdl, f, a, b, levels)
+    a, b, weight, levels, apart = _scored(f, mdl, *blocking.candidate_pairs(f))
     t = mdl.thresholds
-    rule = model.forbidden(f, a, b, levels)
-    apart = _chain_rules(f, a[rule > 0], b[rule > 0], rule[rule > 0])
-    plausible = weight >= model.bits(t.plausible)
-    a, b, weight = a[plausible], b[plausible], weight[plausible]
-    levels = {k: v[plausible] for k, v in levels.items()}
     _, fewest = _people(n, a, b, weight, apart)
     sure = weight >= model.bits(t.near_certain)
     _, most = _people(n, a[sure], b[sure], weight[sure], apart)

@@ -15,6 +15,7 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, JaroWinkler
 
+from riskkit.people.arrays import distinct_inverse
 from riskkit.people.fields import Coded, Fields
 
 MISSING = -1
@@ -25,15 +26,17 @@ def _similarity(coded: Coded, a: np.ndarray, b: np.ndarray, scorer=JaroWinkler.n
     """scorer(value at a, value at b) per pair; ``equal`` for equal codes, NaN when either is missing.
     ``other`` compares a's value in ``coded`` with b's value in ``other`` (swapped fields)."""
     right = coded if other is None else other
-    ca, cb = coded.codes[a], right.codes[b]
     out = np.full(len(a), np.nan)
+    if not len(coded.values) or not len(right.values):  # a detail the extract does not have
+        return out
+    ca, cb = coded.codes[a], right.codes[b]
     present = (ca >= 0) & (cb >= 0)
     same = present & (ca == cb) if other is None else np.zeros(len(a), dtype=bool)
     out[same] = equal
     todo = present & ~same
     if todo.any():
         width = np.int64(max(len(right.values), 1))
-        pair, inverse = np.unique(ca[todo] * width + cb[todo], return_inverse=True)
+        pair, inverse = distinct_inverse(ca[todo] * width + cb[todo])
         left_text, right_text = coded.text(pair // width), right.text(pair % width)
         out[todo] = process.cpdist(left_text, right_text, scorer=scorer, workers=-1)[inverse]
     return out
@@ -138,6 +141,8 @@ def exact_or_near(coded: Coded, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def exact(coded: Coded, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """1 same, 0 different."""
+    if not len(coded.values):
+        return np.full(len(a), MISSING, np.int8)
     ca, cb = coded.codes[a], coded.codes[b]
     return np.where((ca < 0) | (cb < 0), MISSING, (ca == cb).astype(np.int8)).astype(np.int8)
 

@@ -48,14 +48,16 @@ def _ids(details: pa.Array, secret: bytes) -> pa.Array:
     The keyed state is prepared once and copied (saving a compression per person), the digests
     are concatenated in one buffer and hex-encoded in one call, and Arrow slices that text into ids.
     """
-    keyed = hashlib.blake2b(key=hashlib.sha256(secret).digest(), digest_size=8)
-    digests = bytearray()
-    for blob in details.cast(pa.large_binary()).to_pylist():
-        h = keyed.copy()
+    copy = hashlib.blake2b(key=hashlib.sha256(secret).digest(), digest_size=8).copy
+
+    def digest(blob: bytes) -> bytes:
+        h = copy()
         h.update(blob)
-        digests += h.digest()
+        return h.digest()
+
+    digests = b"".join(map(digest, details.cast(pa.large_binary()).to_pylist()))  # map: no per-item bytecode loop
     hexes = pa.LargeStringArray.from_buffers(len(details), pa.py_buffer(np.arange(len(details) + 1, dtype=np.int64) * 16),
-                                             pa.py_buffer(bytes(digests).hex().upper().encode()))
+                                             pa.py_buffer(digests.hex().upper().encode()))
     return pac.binary_join_element_wise(pa.scalar("P-", pa.large_string()), hexes, pa.scalar("", pa.large_string()))
 
 

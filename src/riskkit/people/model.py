@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from riskkit.errors import ModelError
+from riskkit.people.arrays import distinct_inverse
 from riskkit.people.fields import Coded, Fields
 
 ADDRESS = ("street", "house_number", "postcode", "town")
@@ -126,7 +127,11 @@ def score(model: LinkageModel, f: Fields, a: np.ndarray, b: np.ndarray, levels: 
         if tf is not None:
             same = levels[name] == top.level
             total[same] += tf[coded.codes[a[same]]] - np.log2(top.m / top.u)
-    household = levels["surname"] >= 2
+    # Family members share an address and a surname. Once the forenames agree and both dates of
+    # birth are given and close, no family explains the pair (a same-name parent and child differ
+    # in date of birth, twins in forename) and the address is evidence in full; with a date of
+    # birth missing, a same-name parent and child remain possible and the cap stays.
+    household = (levels["surname"] >= 2) & ((levels["forename"] < 3) | (levels["date_of_birth"] < 2))
     address = np.where(household, np.minimum(address, model.household["max_address_bits"]), address)
     total += address
     return np.where(forbidden(f, a, b, levels) > 0, -np.inf, total)
@@ -180,11 +185,21 @@ def _schemes(coded: Coded) -> np.ndarray:
 def evidence(model: LinkageModel, levels: dict[str, np.ndarray], rows: np.ndarray) -> list[str]:
     """The evidence for chosen pairs in words, built once per distinct pattern of levels."""
     names = [n for n in model.comparisons if n in levels]
-    stacked = np.stack([levels[n][rows].astype(np.int64) for n in names] + [levels["names_swapped"][rows].astype(np.int64)],
-                       axis=1) if len(rows) else np.empty((0, len(names) + 1), np.int64)
-    patterns, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    # Each pair's levels packed into one integer (4 bits a comparison, level + 1 < 16), so that
+    # the distinct patterns are a sort of integers, not of rows.
+    columns = [levels[n][rows].astype(np.int64) + 1 for n in names] + [levels["names_swapped"][rows].astype(np.int64)]
+    packed = np.zeros(len(rows), np.int64)
+    for col in columns:
+        packed = packed * 16 + col
+    keys, inverse = distinct_inverse(packed)
     text = []
-    for pattern in patterns:
+    for key in keys.tolist():
+        digits = []
+        for _ in columns:
+            key, digit = divmod(key, 16)
+            digits.append(digit)
+        pattern = digits[::-1]
+        pattern = [d - 1 for d in pattern[:-1]] + [pattern[-1]]
         parts = ["forename and surname given the other way round"] if pattern[-1] else []
         parts += [model.words(n)[int(v)] for n, v in zip(names, pattern[:-1], strict=True)
                   if v >= 0 and not (pattern[-1] and n in ("forename", "surname"))]
