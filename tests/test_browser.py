@@ -69,7 +69,8 @@ def test_briefing_renders_offline_without_errors(briefing, tmp_path):
                 assert "62 anti-social behaviour cases" in headline and "across 10 districts" in headline
                 assert "Most in Dacorum (9 of 62 cases)" in headline and "Report to the ICO" in headline
             images = page.locator("img.rk-figure")
-            assert images.count() >= 1
+            # the ASB map and band chart; the staff sample (nobody above Medium, one band visible) draws none
+            assert images.count() == (2 if briefing.parent.name == "asb_publication" else 0)
             for i in range(images.count()):
                 assert images.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
             assert page.locator(".rk-banner").count() == 2

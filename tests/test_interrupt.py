@@ -4,10 +4,12 @@ stopped, and nothing with personal data left outside a complete, owner-only outp
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -17,6 +19,29 @@ from tests.conftest import ASB
 
 RISKKIT = str(Path(sys.executable).parent / "riskkit")
 NOW = "2026-10-10T09:00:00+01:00"
+
+
+@pytest.fixture
+def short_tmp():
+    """The run's TMPDIR, short enough for the kernel's socket addresses (pytest's own folders can
+    be too deep under xdist: then riskkit makes its kernel folder in /tmp, out of this test's sight)."""
+    folder = Path(tempfile.mkdtemp(prefix="rk-", dir="/tmp"))  # noqa: S108
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_deep_temporary_folder_still_runs(tmp_path):
+    """A TMPDIR too deep for a socket address (ZeroMQ: "File name too long") used to end every run
+    in an internal error: the kernel folder goes to /tmp instead, and is removed after."""
+    deep = tmp_path / ("d" * 60) / "tmp"
+    deep.mkdir(parents=True)
+    before = set(Path("/tmp").glob("riskkit-kernel-*"))
+    proc = subprocess.run([RISKKIT, "assess", str(ASB), "--out", str(tmp_path / "out"), "--now", NOW, "--quiet",
+                           "--register", str(tmp_path / "r.sqlite")], capture_output=True, text=True,
+                          env={**os.environ, "TMPDIR": str(deep)}, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out" / "briefing.html").exists()
+    assert set(Path("/tmp").glob("riskkit-kernel-*")) <= before and list(deep.iterdir()) == []
 
 
 def _kernels_of(folder: Path) -> list[int]:
@@ -57,10 +82,9 @@ def _private_modes(work: Path) -> set[int]:
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 @pytest.mark.parametrize("moment", ["starting", "analysing", "kernel", "restricted files written"])
-def test_a_signal_at_any_moment_stops_cleanly(tmp_path, sig, moment):
-    work, tmp = tmp_path / "work", tmp_path / "tmp"
+def test_a_signal_at_any_moment_stops_cleanly(tmp_path, short_tmp, sig, moment):
+    work, tmp = tmp_path / "work", short_tmp
     work.mkdir()
-    tmp.mkdir()
     env = {**os.environ, "TMPDIR": str(tmp)}
     proc = subprocess.Popen([RISKKIT, "assess", str(ASB), "--out", str(work / "out"), "--now", NOW, "--quiet",
                              "--register", str(tmp_path / "r.sqlite")], stdout=subprocess.PIPE,
@@ -89,10 +113,9 @@ def test_a_signal_at_any_moment_stops_cleanly(tmp_path, sig, moment):
         assert stat.S_IMODE((work / "out" / "restricted").stat().st_mode) == 0o700
 
 
-def test_a_stale_staging_and_kernel_folder_from_sigkill_are_removed_by_the_next_run(tmp_path):
-    work, tmp = tmp_path / "work", tmp_path / "tmp"
+def test_a_stale_staging_and_kernel_folder_from_sigkill_are_removed_by_the_next_run(tmp_path, short_tmp):
+    work, tmp = tmp_path / "work", short_tmp
     work.mkdir()
-    tmp.mkdir()
     env = {**os.environ, "TMPDIR": str(tmp)}
     args = [RISKKIT, "assess", str(ASB), "--out", str(work / "out"), "--now", NOW, "--quiet",
             "--register", str(tmp_path / "r.sqlite")]

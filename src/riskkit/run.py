@@ -77,6 +77,27 @@ def _publish(staging: Path, out_dir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+# A Unix socket address holds 107 bytes; the kernel's sockets are named "k-1" to "k-5" in its folder.
+SOCKET_PATH_MAX = 107
+
+
+def _kernel_folders_parents() -> list[Path]:
+    """Where kernel folders are made: the temporary folder, and /tmp when that one's path is too
+    long for a socket address (a deep TMPDIR made every run fail with ZeroMQ's "File name too long")."""
+    return list(dict.fromkeys([Path(tempfile.gettempdir()), Path("/tmp")]))  # noqa: S108 - fallback only
+
+
+def _kernel_folder() -> Path:
+    """An owner-only folder for the kernel's sockets and log, short enough for socket addresses."""
+    prefix = f"{KERNEL_PREFIX}{os.getpid()}-"
+    for parent in _kernel_folders_parents():
+        # mkdtemp adds 8 characters; the longest socket name is "/k-99"
+        if len(str(parent / f"{prefix}xxxxxxxx" / "k-99").encode()) <= SOCKET_PATH_MAX and parent.is_dir():
+            return Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    raise OutputError(f"the temporary folder's path is too long for the notebook kernel's sockets "
+                      f"(at most {SOCKET_PATH_MAX - 40} characters): set TMPDIR to a shorter folder.")
+
+
 def _clean_stale(out_dir: Path) -> list[str]:
     """Remove staging folders left by runs that were killed (we hold the lock, so none is live),
     and kernel folders whose process has ended (SIGKILL leaves both); returns the staging and
@@ -86,7 +107,7 @@ def _clean_stale(out_dir: Path) -> list[str]:
         for stale in out_dir.parent.glob(pattern):
             shutil.rmtree(stale, ignore_errors=True)
             removed.append(stale.name)
-    for stale in Path(tempfile.gettempdir()).glob(f"{KERNEL_PREFIX}*"):
+    for stale in (s for parent in _kernel_folders_parents() for s in parent.glob(f"{KERNEL_PREFIX}*")):
         pid = stale.name.removeprefix(KERNEL_PREFIX).split("-")[0]
         try:
             ours = stale.stat().st_uid == os.getuid()
@@ -197,10 +218,10 @@ def make_briefing(incident: str | Path, out_dir: str | Path, model: str | Path |
         check_output_dir(out_dir)  # again under the lock: another run may have just published
         _clean_stale(out_dir)
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
-        # IPC socket paths must be short and plain (ZeroMQ limits them to about 100 bytes), so the
+        # IPC socket paths must be short and plain (a Unix socket address holds 107 bytes), so the
         # kernel's sockets and log live in their own owner-only temporary folder, named with this
         # process's id so that the next run can tell a dead run's folder from a live one.
-        kernel_dir = Path(tempfile.mkdtemp(prefix=f"{KERNEL_PREFIX}{os.getpid()}-"))
+        kernel_dir = _kernel_folder()
         km = None
         try:
             params["output_dir"] = str(staging)
