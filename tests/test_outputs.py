@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -70,3 +71,27 @@ def test_case_references_are_distinct_sorted_and_joined():
     assert _case_refs(person, refs, 5).tolist() == ["ASB-10; ASB-9", "ASB-3", "ASB-1; ASB-2", "ASB-3", None]
     # nobody with more than one case (a district's share, or a small extract)
     assert _case_refs(np.array([1, 0]), refs.head(2), 2).tolist() == ["ASB-10", "ASB-9"]
+
+
+def test_the_workbooks_temporary_files_stay_in_the_restricted_folder(tmp_path, monkeypatch):
+    """openpyxl streams rows through temporary files it removes at exit; a killed kernel left one,
+    holding the contact list, in TMPDIR. They are made beside the workbook instead."""
+    import tempfile
+
+    from openpyxl.worksheet import _writer
+
+
+    made = []
+    original = _writer.create_temporary_file
+
+    def spy(suffix=""):
+        made.append(Path(original(suffix)))
+        return str(made[-1])
+
+    monkeypatch.setattr(_writer, "create_temporary_file", spy)
+    folder = tmp_path / "restricted"
+    folder.mkdir()
+    before = tempfile.tempdir
+    write_restricted_xlsx(folder / "contact_list.xlsx", {"Contact list": pd.DataFrame({"name": ["A", "B"]})})
+    assert made and all(p.parent == folder for p in made)
+    assert tempfile.tempdir == before

@@ -12,6 +12,8 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -132,6 +134,25 @@ def write_restricted_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> Path:
 
     openpyxl's write-only mode streams rows instead of holding a cell object per value, which
     is what keeps a workbook of a hundred thousand people within memory."""
+    with _temporary_files_in(path.parent):
+        data = _workbook_bytes(sheets)
+    return atomic_write_bytes(path, data, mode=0o600)
+
+
+@contextmanager
+def _temporary_files_in(folder: Path) -> Iterator[None]:
+    """openpyxl streams each sheet through a temporary file holding its rows (personal data) and
+    removes it at exit; a kernel killed on Ctrl-C never runs that cleanup, and the file stayed in
+    TMPDIR. Inside the destination folder (restricted/, in the staging folder of a run) it goes
+    with the folder when a failed or interrupted run is cleaned up."""
+    before, tempfile.tempdir = tempfile.tempdir, str(folder)
+    try:
+        yield
+    finally:
+        tempfile.tempdir = before
+
+
+def _workbook_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
     import openpyxl
     from openpyxl.utils import get_column_letter
 
@@ -148,4 +169,4 @@ def write_restricted_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> Path:
             ws.append([_cell(v) for v in row])
     buf = io.BytesIO()
     wb.save(buf)
-    return atomic_write_bytes(path, buf.getvalue(), mode=0o600)
+    return buf.getvalue()
