@@ -165,7 +165,7 @@ def by_controller(a: Analysis) -> HTML:
         reasons.append(f"<li><strong>{escape(name)}</strong>: {escape(d.reason)}. Telling people: "
                        f"{escape(d.communicate_reason)}.</li>")
     frame = pd.DataFrame(rows)
-    if a.cases != len(a.records):
+    if cases_distinct(a):
         frame.insert(2, cap(a.incident.case_noun), [number(v.cases) for v in parts])
     note = ('<p class="rk-note">Each controller has its own duty to notify and its own people to tell. A person '
             "with records in two controllers' files is counted in both, and once in the totals above.</p>")

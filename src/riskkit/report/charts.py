@@ -44,6 +44,7 @@ from matplotlib.ticker import PercentFormatter  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from riskkit.analysis import Analysis  # noqa: E402
+from riskkit.report.words import cases_distinct  # noqa: E402
 from riskkit.risk import BANDS  # noqa: E402
 
 BAND_COLOURS = {"Low": "#4c9a2a", "Medium": "#e0a800", "High": "#d9480f", "Very high": "#a51d2d"}
@@ -224,7 +225,7 @@ def map_drawing(a: Analysis) -> MapDrawing | None:
         return None
     geo = a.geo.boundaries
     table = a.districts.set_index("lad_code")
-    measure = "cases" if a.cases != len(a.records) else "people"
+    measure = "cases" if cases_distinct(a) else "people"
     # The area: whole counties where the measure is counted, plus any district the incident
     # touches otherwise (people living there, no case placed there), so zeros are shown in context.
     counted = table.index[table[measure] > 0]

@@ -92,13 +92,13 @@ def _role_key(role: str) -> str:
 def people(a: Analysis, district: str = "", role: str = "", band: str = "") -> pd.DataFrame:
     """The per-person table (pseudonymous ids), highest priority first, filtered; unknown filter
     values are errors, not empty tables, so a typo is never mistaken for 'nobody affected'."""
-    table = people_sheet(a)
+    whole = table = people_sheet(a)
     if district:
         code = district_code(a, district)
         table = table[a.people["district_code"].astype(str).to_numpy() == code]
     if role:
         held = table["roles"].str.split(";")
-        known = sorted(set(people_sheet(a)["roles"].str.split(";").explode()))
+        known = sorted(set(whole["roles"].str.split(";").explode()))
         if _role_key(role) not in known:
             raise ParameterError(f"role '{role}' does not occur in this incident; use one of {', '.join(known)}.")
         table = table[held.apply(lambda r: _role_key(role) in r).to_numpy(dtype=bool)]
