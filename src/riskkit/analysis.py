@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from riskkit import __version__, controllers, counts, districts, geography, people, risk
+from riskkit import __version__, controllers, counts, districts, geography, groups, people, risk
 from riskkit.decisions import Decisions, decide, notify_needed, tell
 from riskkit.incident import Incident, load_incident
 from riskkit.ingest import Ingested, ingest
@@ -89,7 +89,8 @@ def analyse(incident: str | Path | Incident, model: str | Path | None = None,
     case_district, case_rule = geography.case_districts(records, records["district_code"])
 
     resolution = people.link(records)
-    records["person_id"] = resolution.person_id
+    # Categorical with sorted categories: the person table, features and counts read its codes.
+    records["person_id"] = groups.sorted_categorical(resolution.person_id)
     # The range of people: record codes when every plausible pair is merged, and when only
     # near-certain ones are (counts.people_range reads them, so a district's view has its own).
     records["person_fewest"] = resolution.fewest.astype(np.int32)

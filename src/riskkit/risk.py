@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from riskkit import labels
+from riskkit import groups, labels
 from riskkit.incident import Incident
 from riskkit.risk_model import BANDS, Category, FieldRule, Identifier, RiskModel, category_adjustments, check_incident, load_model
 
@@ -45,19 +45,57 @@ def person_features(records: pd.DataFrame, incident: Incident, model: RiskModel)
             extra[where] = o.extra_cb
     per_case = pd.DataFrame({"perp_in_case": perp, "accessed": accessed, "extra_cb": extra})
     # Grouped by integer person codes (sorted like the ids), not by the id strings.
-    person, ids = pd.factorize(records["person_id"], sort=True)
-    parts = [_record_features(records.iloc[i:i + FEATURE_CHUNK], incident, model,
-                              per_case.iloc[case_codes[i:i + FEATURE_CHUNK]].reset_index(drop=True),
-                              person[i:i + FEATURE_CHUNK])
-             for i in range(0, max(len(records), 1), FEATURE_CHUNK)]
-    combined = pd.concat(parts)
-    combined = combined.groupby(level=0).max() if len(parts) > 1 else combined
-    combined.index = pd.Index(ids, name="person_id")[combined.index]
-    return combined
+    person, ids = groups.sorted_codes(records["person_id"])
+    combined: _PerPerson | None = None
+    for i in range(0, max(len(records), 1), FEATURE_CHUNK):
+        f = _record_features(records.iloc[i:i + FEATURE_CHUNK], incident, model,
+                             per_case.iloc[case_codes[i:i + FEATURE_CHUNK]].reset_index(drop=True))
+        combined = combined or _PerPerson(f.columns, len(ids))
+        combined.add(f, person[i:i + FEATURE_CHUNK])
+    assert combined is not None
+    return combined.frame(pd.Index(ids, name="person_id"))
 
 
-def _record_features(records: pd.DataFrame, incident: Incident, model: RiskModel, per_case: pd.DataFrame,
-                     person: np.ndarray) -> pd.DataFrame:
+class _PerPerson:
+    """The maximum of each record feature per person, gathered chunk by chunk: the flags packed
+    as bits of one integer per record (``bitwise_or`` is their maximum), the numbers kept apart.
+    One pass over each chunk, instead of a pandas group-by per chunk and another to combine."""
+
+    def __init__(self, columns: pd.Index, n_people: int) -> None:
+        self.columns = list(columns)
+        self.flags: list[str] = []
+        self.numbers: list[str] = []
+        self.n = n_people
+        self.bits: list[np.ndarray] = []  # one uint64 per person per 64 flags
+        self.values: dict[str, np.ndarray] = {}
+
+    def add(self, f: pd.DataFrame, person: np.ndarray) -> None:
+        if not self.bits and not self.values:
+            self.flags = [c for c in self.columns if pd.api.types.is_bool_dtype(f[c].dtype)]
+            self.numbers = [c for c in self.columns if c not in self.flags]
+            self.bits = [np.zeros(self.n, dtype=np.uint64) for _ in range(0, len(self.flags), 64)]
+            self.values = {c: np.full(self.n, -np.inf) for c in self.numbers}
+        for word, start in enumerate(range(0, len(self.flags), 64)):
+            packed = np.zeros(len(f), dtype=np.uint64)
+            for bit, column in enumerate(self.flags[start:start + 64]):
+                packed |= f[column].to_numpy(dtype=bool, na_value=False).astype(np.uint64) << np.uint64(bit)
+            np.bitwise_or.at(self.bits[word], person, packed)
+        for column in self.numbers:
+            np.maximum.at(self.values[column], person, f[column].to_numpy(dtype=float))
+
+    def frame(self, index: pd.Index) -> pd.DataFrame:
+        out = {}
+        for column in self.columns:
+            if column in self.values:
+                out[column] = self.values[column]
+            else:
+                k = self.flags.index(column)
+                out[column] = (self.bits[k // 64] >> np.uint64(k % 64)) & np.uint64(1) == 1
+        return pd.DataFrame(out, index=index)
+
+
+def _record_features(records: pd.DataFrame, incident: Incident, model: RiskModel,
+                     per_case: pd.DataFrame) -> pd.DataFrame:
     f = pd.DataFrame(index=records.index)
     for name in model.fields:
         col = records[name] if name in records else pd.Series(pd.NA, index=records.index)
@@ -83,7 +121,7 @@ def _record_features(records: pd.DataFrame, incident: Incident, model: RiskModel
     f["factor_sensitive_role"] = records["sensitive_role"]
     f["accessed"] = per_case["accessed"].to_numpy()
     f["extra_cb"] = per_case["extra_cb"].to_numpy()
-    return f.groupby(person).max()
+    return f
 
 
 @dataclass

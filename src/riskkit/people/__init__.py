@@ -220,8 +220,9 @@ def person_table(records: pd.DataFrame) -> pd.DataFrame:
     """One row per person: home district (where most of their records place them), roles and
     record count."""
     from riskkit.geography import home_districts
+    from riskkit.groups import sorted_codes
 
-    person, ids = pd.factorize(records["person_id"], sort=True)
+    person, ids = sorted_codes(records["person_id"])
     n = len(ids)
     home = home_districts(person, n, records["district_code"])
     case, _ = pd.factorize(records["case_ref"])
