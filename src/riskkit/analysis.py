@@ -78,6 +78,8 @@ def analyse(incident: str | Path | Incident, model: str | Path | None = None,
     risk.check_incident(inc, mdl)  # unknown contexts or categories: one line, before reading data
     data = ingest(inc, partition_bytes)
     records = data.records  # extended in place: a second copy of ten million records would not fit
+    # Cases and people are grouped by many steps: sorted categoricals give each step its codes.
+    records["case_ref"] = groups.sorted_categorical(records["case_ref"])
     geo = _geography(inc, boundaries)
     lookup = None
     if inc.postcode_lookup:

@@ -111,7 +111,7 @@ def tell(people: pd.DataFrame, incident: Incident, model: RiskModel, notify: boo
         texts.append([f"high risk to this person: {BANDS[rank]} ({first})", because or "", not_why][st])
     out = pd.DataFrame({"tell": pd.Categorical.from_codes(state, categories=TELL),
                         "tell_reason": labels.categorical(texts, codes)}, index=people.index)
-    chosen = channels(people.assign(band_rank=np.where(high, people["band_rank"], -1)), model)
+    chosen = channels(people, model, contact=high)
     chosen = chosen.mask(chosen.isna() & recommended, model.policy.recommend_all.channel)
     out["channel"] = chosen
     return out
@@ -120,23 +120,30 @@ def tell(people: pd.DataFrame, incident: Incident, model: RiskModel, notify: boo
 TELL = ("required", "recommended", "not needed")
 
 
-def channels(people: pd.DataFrame, model: RiskModel) -> pd.Series:
-    """Recommended channel per person to contact, or missing for people not contacted."""
-    min_rank = BANDS.index(model.policy.communicate["min_band"])
-    contact = people["band_rank"] >= min_rank
-    chosen = pd.Series(pd.NA, index=people.index, dtype="string")
+def channels(people: pd.DataFrame, model: RiskModel, contact: np.ndarray | None = None) -> pd.Series:
+    """Recommended channel per person to contact, or missing for people not contacted.
+
+    ``contact`` marks who is contacted (default: everyone at or above the policy's band). The
+    first rule that applies wins; decided on integer codes, one pass per rule, never per person."""
+    if contact is None:
+        contact = (people["band_rank"] >= BANDS.index(model.policy.communicate["min_band"])).to_numpy()
     default = model.policy.channels.get("default", "letter")
-    for name, rule in model.policy.channels.items():
-        if isinstance(rule, str):
-            continue
-        hit = people["band"].astype(str).isin(rule.bands)
+    names = [name for name, rule in model.policy.channels.items() if not isinstance(rule, str)]
+    names.append(default if isinstance(default, str) else "letter")
+    choice = np.full(len(people), -1, dtype=np.int64)
+    band_rank = people["band_rank"].to_numpy()
+    for i, name in enumerate(names[:-1]):
+        rule = model.policy.channels[name]
+        hit = np.isin(band_rank, [BANDS.index(b) for b in rule.bands if b in BANDS])
         for factor in rule.factors:
             col = f"factor_{factor}"
             if col in people:
-                hit |= people[col]
-        chosen = chosen.mask(chosen.isna() & hit & contact, name)
-    chosen = chosen.mask(chosen.isna() & contact, default if isinstance(default, str) else "letter")
-    return chosen
+                hit |= people[col].to_numpy(dtype=bool)
+        choice = np.where((choice < 0) & hit & contact, i, choice)
+    choice = np.where((choice < 0) & contact, len(names) - 1, choice)
+    distinct = list(dict.fromkeys(names))  # the default may also name a rule's channel
+    codes = np.array([distinct.index(n) for n in names] + [-1])[choice]
+    return pd.Series(pd.Categorical.from_codes(codes, categories=distinct), index=people.index).astype("string")
 
 
 def _top_group(people: pd.DataFrame, rank: int) -> str:

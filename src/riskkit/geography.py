@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from riskkit import districts, normalise
+from riskkit import districts, groups, normalise
 from riskkit.errors import GeographyError
 
 BNG = "EPSG:27700"
@@ -221,18 +221,32 @@ def assign(records: pd.DataFrame, geo: Geography, postcode_lookup: pd.Series | N
 def mode_per_group(codes: pd.Series, group: np.ndarray, n_groups: int) -> np.ndarray:
     """Most common non-missing code per group 0..n_groups-1 (None where a group has none), ties
     to the lowest code, so the answer never depends on row order: one sort of the distinct
-    (group, code) pairs, no strings compared."""
+    (group, code) pairs, no strings compared. Most groups (a person, a case) hold one code only:
+    their answer is that code, and only the groups with several are sorted."""
     c, c_values = pd.factorize(codes, sort=True, use_na_sentinel=True)  # sorted: lower index = lower code
     best = np.full(n_groups, None, dtype=object)
     ok = (group >= 0) & (c >= 0)
     if not ok.any():
         return best
+    g, c = group[ok].astype(np.intp), c[ok].astype(np.int64)
+    values = np.asarray(c_values, dtype=object)
+    low = np.full(n_groups, len(c_values), dtype=np.int64)
+    high = np.full(n_groups, -1, dtype=np.int64)
+    np.minimum.at(low, g, c)
+    np.maximum.at(high, g, c)
+    single = low == high
+    best[single] = values[low[single]]
+    mixed = (high >= 0) & ~single
+    if not mixed.any():
+        return best
+    keep = mixed[g]
+    g, c = g[keep], c[keep]
     width = np.int64(len(c_values))
-    pair, count = np.unique(group[ok].astype(np.int64) * width + c[ok], return_counts=True)
+    pair, count = np.unique(g.astype(np.int64) * width + c, return_counts=True)
     gg, cc = pair // width, pair % width
     order = np.lexsort((cc, -count, gg))
     first = order[np.r_[True, gg[order][1:] != gg[order][:-1]]]
-    best[gg[first]] = np.asarray(c_values, dtype=object)[cc[first]]
+    best[gg[first]] = values[cc[first]]
     return best
 
 
@@ -244,8 +258,7 @@ def case_districts(records: pd.DataFrame, record_codes: pd.Series) -> tuple[pd.S
     the answer never depends on the order of rows in the extract.
     Returns (district code per case_ref, rule used per case_ref).
     """
-    case, refs = pd.factorize(records["case_ref"], sort=True)
-    cases = pd.Index(refs)
+    case, cases = groups.sorted_codes(records["case_ref"])
     location, _ = districts.codes_for(records["case_district"])
     placed = record_codes.where(record_codes != districts.UNASSIGNED)
 

@@ -87,10 +87,16 @@ def _clean(arr: pa.Array) -> pa.Array:
     # extracts are plain ASCII with single spaces.
     if not pc.all(pc.string_is_ascii(arr)).as_py():
         arr = pc.utf8_normalize(arr, "NFC")
-    if _any(pc.match_substring_regex(arr, _INVISIBLE.pattern)):
-        arr = pc.replace_substring_regex(arr, _INVISIBLE.pattern, "")
-    if _any(pc.match_substring_regex(arr, _ODD_SPACING)):
-        arr = pc.replace_substring_regex(arr, _SPACES, " ")
+    if pc.all(pc.ascii_is_printable(arr)).as_py():
+        # Printable ASCII has no control character and no space but the plain one: only a
+        # doubled space can need collapsing, and a plain substring test finds it.
+        if _any(pc.match_substring(arr, "  ")):
+            arr = pc.replace_substring_regex(arr, _SPACES, " ")
+    else:
+        if _any(pc.match_substring_regex(arr, _INVISIBLE.pattern)):
+            arr = pc.replace_substring_regex(arr, _INVISIBLE.pattern, "")
+        if _any(pc.match_substring_regex(arr, _ODD_SPACING)):
+            arr = pc.replace_substring_regex(arr, _SPACES, " ")
     arr = pc.utf8_trim_whitespace(arr)
     missing = pc.or_(pc.equal(arr, ""), pc.is_in(arr.cast(pa.large_string()), value_set=PLACEHOLDERS))
     return pc.if_else(missing, pa.scalar(None, arr.type), arr)
@@ -98,6 +104,17 @@ def _clean(arr: pa.Array) -> pa.Array:
 
 def _series(arr: pa.Array, index: pd.Index) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(arr.cast(pa.large_string())), index=index)
+
+
+SAMPLE_ROWS = 20_000
+
+
+def _mostly_distinct(arr: pa.Array) -> bool:
+    """Whether more than half the values differ, judged on the first rows: a dictionary of a
+    million distinct addresses or coordinates costs as much as cleaning them all. Only the
+    speed depends on the answer, never the result."""
+    head = arr.slice(0, SAMPLE_ROWS)
+    return len(head) > 0 and pc.count_distinct(head, mode="only_valid").as_py() * 2 > len(head)
 
 
 def text(series: pd.Series) -> pd.Series:
@@ -111,9 +128,9 @@ def text(series: pd.Series) -> pd.Series:
         arr = _arrow(series)
         if arr.null_count == len(arr):  # an unmapped column: nothing to clean
             return _series(arr, series.index)
-        encoded = pc.dictionary_encode(arr)
-        if len(encoded.dictionary) * 2 > len(arr):  # mostly distinct: clean the values themselves
+        if _mostly_distinct(arr):  # clean the values themselves: encoding them would cost more
             return _series(_clean(arr), series.index)
+        encoded = pc.dictionary_encode(arr)
     return _series(_clean(encoded.dictionary.cast(pa.large_string())).take(encoded.indices), series.index)
 
 
@@ -122,9 +139,15 @@ def postcode(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Format UK postcodes as ``AL1 3XY``; return (formatted, invalid) where invalid marks
     values that were present but are not a valid postcode (they become missing)."""
     raw = text(series)
-    compact = raw.str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
-    parts = compact.str.extract(POSTCODE_RE.pattern)
-    formatted = (parts[0] + " " + parts[1]).astype("string[pyarrow]")
+    upper = pc.utf8_upper(_arrow(raw))
+    compact = pc.replace_substring(upper, " ", "")
+    if not pc.all(pc.ascii_is_alnum(compact)).as_py():  # anything but letters, digits and spaces
+        compact = pc.replace_substring_regex(upper, "[^A-Z0-9]", "")
+    # A match test and two slices: Arrow kernels over the distinct values, no Python call per value.
+    valid = pc.fill_null(pc.match_substring_regex(compact, POSTCODE_RE.pattern), False)
+    joined = pc.binary_join_element_wise(pc.utf8_slice_codeunits(compact, 0, -3), pc.utf8_slice_codeunits(compact, -3),
+                                         pa.scalar(" ", pa.large_string()))
+    formatted = _series(pc.if_else(valid, joined, pa.scalar(None, pa.large_string())), raw.index)
     invalid = raw.notna() & formatted.isna()
     return formatted, invalid.astype(bool)
 

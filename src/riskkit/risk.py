@@ -32,7 +32,7 @@ def person_features(records: pd.DataFrame, incident: Incident, model: RiskModel)
     Computed over chunks of records and combined with ``max`` (any exposure anywhere counts),
     which gives the same answer as one pass but never builds the whole per-record table.
     """
-    case_codes, cases = pd.factorize(records["case_ref"])
+    case_codes, cases = groups.sorted_codes(records["case_ref"])
     perp = np.zeros(len(cases) + 1, dtype=bool)  # indexed by case code; the last slot is "no case"
     perp[case_codes[(records["role"] == "alleged_perpetrator").to_numpy()]] = True
     case_set = pd.Index(cases)

@@ -225,7 +225,7 @@ def person_table(records: pd.DataFrame) -> pd.DataFrame:
     person, ids = sorted_codes(records["person_id"])
     n = len(ids)
     home = home_districts(person, n, records["district_code"])
-    case, _ = pd.factorize(records["case_ref"])
+    case, _ = sorted_codes(records["case_ref"])
     first_in_case = ~pd.Series(person.astype(np.int64) * (case.max() + 2) + case).duplicated().to_numpy()
     # Roles as "victim;witness": a bit per role, and the text built once per distinct set.
     role, role_names = pd.factorize(records["role"])
