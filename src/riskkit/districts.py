@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from riskkit.normalise import text
@@ -73,11 +74,17 @@ def code_for(name: str | None) -> str | None:
 def codes_for(names: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Vectorised ``code_for`` over the distinct values: (codes, unknown) where unknown marks
     names that were present but match no district."""
-    cleaned = text(names)
-    distinct = cleaned.dropna().unique()
-    mapping = {n: code_for(n) for n in distinct}
-    codes = cleaned.map(mapping).astype("string")
-    unknown = cleaned.notna() & codes.isna()
+    if isinstance(names.dtype, pd.CategoricalDtype):  # ingest's columns: the distinct values are there
+        which, distinct = names.cat.codes.to_numpy(), pd.Series(names.cat.categories, dtype=object)
+    else:
+        which, uniques = pd.factorize(names)
+        distinct = pd.Series(uniques, dtype=object)
+    cleaned = text(distinct)
+    # One lookup per distinct name; the extra last slot is what a missing name (code -1) gets.
+    found = [code_for(n) if isinstance(n, str) else None for n in cleaned.astype(object).where(cleaned.notna(), None)]
+    present = np.append(cleaned.notna().to_numpy(dtype=bool), False)
+    codes = pd.Series(np.asarray([*found, None], dtype=object)[which], index=names.index, dtype="string")
+    unknown = pd.Series(present[which], index=names.index) & codes.isna()
     return codes, unknown
 
 

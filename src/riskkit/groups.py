@@ -30,6 +30,10 @@ def sorted_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
 
 
 def sorted_categorical(values: pd.Series) -> pd.Series:
-    """``values`` as a categorical with sorted categories, so that ``sorted_codes`` is free."""
+    """``values`` as a categorical with sorted categories, so that ``sorted_codes`` is free.
+    A categorical only has its categories sorted (fewer than its rows, and no text hashed)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = values.cat.categories
+        return values if categories.is_monotonic_increasing else values.cat.reorder_categories(categories.sort_values())
     codes, uniques = pd.factorize(values, sort=True)
     return pd.Series(pd.Categorical.from_codes(codes, categories=uniques), index=values.index, name=values.name)
