@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
 from pandas.api.types import union_categoricals
 from rapidfuzz import process
 
@@ -363,14 +364,14 @@ def ingest(incident: Incident, partition_bytes: int | None = PARTITION_BYTES) ->
             mapped = _map_columns(raw, columns, label, spec)
             mapped["source_file"] = label
             for canon in CANONICAL_FIELDS:
-                if canon not in mapped:
-                    mapped[canon] = pd.NA
+                if canon not in mapped:  # typed missing text: every clean-up pass skips it at once
+                    mapped[canon] = pd.arrays.ArrowStringArray(pyarrow.nulls(len(mapped), pyarrow.large_string()))
             for cat in all_categories:  # every part has every category column, so they concatenate
                 if cat not in mapped:
                     mapped[cat] = False
             df, why, found, unusable = canonicalise(mapped, incident)
             bad = why.fillna("") != ""
-            parts.append(df.loc[~bad])
+            parts.append(df.loc[~bad] if bad.any() else df)  # no copy of a block with nothing quarantined
             quarantined.append(mapped.loc[bad, [*columns, "source_file", "source_row"]].assign(reasons=why[bad]))
             if raw.bad_rows:
                 quarantined.append(pd.DataFrame({"source_file": label, "source_row": [r for r, _ in raw.bad_rows],

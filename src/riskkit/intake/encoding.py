@@ -58,12 +58,18 @@ def _utf16_without_bom(head: bytes) -> bool:
 def _validate(path: Path, encoding: str) -> int | None:
     """The offset of the first byte that does not decode, or None."""
     dec = codecs.getincrementaldecoder(encoding)("strict")
+    # Plain ASCII decodes the same in every ASCII-compatible encoding: such a chunk is checked
+    # by bytes.isascii (a fast scan) instead of being decoded into text that is thrown away.
+    ascii_ok = encoding.lower() in ASCII_COMPATIBLE
     done = pending = 0
     with path.open("rb") as fh:
         try:
             for chunk in iter(lambda: fh.read(CHUNK), b""):
                 state = dec.getstate()
                 pending = len(state[0]) if isinstance(state, tuple) else 0
+                if ascii_ok and not pending and chunk.isascii():
+                    done += len(chunk)
+                    continue
                 dec.decode(chunk)
                 done += len(chunk)
             state = dec.getstate()
