@@ -183,6 +183,14 @@ def dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse numbers; (values, invalid) with invalid for present but unparseable values."""
+    plain = _arrow(series)
+    try:  # a clean export (coordinates, ages): one cast of the values as they are, no clean-up
+        cast = pc.cast(plain, pa.float64())
+        if cast.null_count == plain.null_count and not _any(pc.is_nan(cast)):  # "nan" is a placeholder: below
+            values = pd.Series(cast.to_numpy(zero_copy_only=False), index=series.index, dtype="float64")
+            return values, pd.Series(False, index=series.index)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
     raw = text(series)
     arr = _arrow(raw)
     if _any(pc.match_substring(arr, ",")):
