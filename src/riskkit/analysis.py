@@ -112,8 +112,7 @@ def analyse(incident: str | Path | Incident, model: str | Path | None = None,
     persons["tell"] = told["tell"]
     persons["tell_reason"] = told["tell_reason"]
     persons["channel"] = told["channel"].astype("category")
-    persons["district"] = districts.name_of(persons["district_code"].astype("string")).replace(
-        {"unassigned": "Unassigned"}).astype("category")
+    persons["district"] = _district_names(persons["district_code"])
     # Highest band, then severity, then likelihood first; ties keep the order of the ids.
     order = np.lexsort((-persons["likelihood"].to_numpy(), -persons["severity"].to_numpy(),
                         -persons["band_rank"].to_numpy()))
@@ -121,6 +120,17 @@ def analyse(incident: str | Path | Incident, model: str | Path | None = None,
     persons["priority"] = np.arange(1, len(persons) + 1)
     return replace(_assemble(inc, mdl, data, records, persons, case_district, case_rule, assignment, geo, now, inc_risk),
                    links=links, inventory=extract_inventory(inc, data))
+
+
+def _district_names(codes: pd.Series) -> pd.Series:
+    """District names for the people's district codes, looked up once per distinct code (a
+    million people live in a few hundred districts), as a categorical in name order."""
+    cat = codes.astype("category")
+    names = districts.name_of(pd.Series(cat.cat.categories.astype(str), dtype="string")).replace(
+        {"unassigned": "Unassigned"})
+    values = pd.Categorical.from_codes(cat.cat.codes, categories=pd.Index(names.to_numpy(dtype=object))) \
+        if names.is_unique else pd.Categorical(names.to_numpy(dtype=object)[cat.cat.codes])
+    return pd.Series(values, index=codes.index).cat.reorder_categories(sorted(values.categories))
 
 
 def extract_inventory(inc: Incident, data: Ingested | None = None) -> list[dict]:

@@ -148,9 +148,10 @@ def channels(people: pd.DataFrame, model: RiskModel, contact: np.ndarray | None 
 
 def _top_group(people: pd.DataFrame, rank: int) -> str:
     """Who decided it: how many people at the top band, and their strongest reason."""
-    top = people[people["band_rank"] == rank]
-    first = str(top["drivers"].iloc[0]).split("; ")[0] if len(top) else ""
-    return f"{len(top):,} {'person' if len(top) == 1 else 'people'} at {BANDS[rank]} ({first})"
+    at = (people["band_rank"] == rank).to_numpy(dtype=bool)  # a mask, not a copy of a million people
+    n = int(at.sum())
+    first = str(people["drivers"].iloc[int(np.argmax(at))]).split("; ")[0] if n else ""
+    return f"{n:,} {'person' if n == 1 else 'people'} at {BANDS[rank]} ({first})"
 
 
 def decide(people: pd.DataFrame, incident: Incident, model: RiskModel, rows_read: int,

@@ -188,34 +188,39 @@ def assign(records: pd.DataFrame, geo: Geography, postcode_lookup: pd.Series | N
     answers = pd.DataFrame({"coordinates": by_xy, "postcode": by_pc, "district_name": by_name})
 
     code = answers["coordinates"].fillna(answers["postcode"]).fillna(answers["district_name"])
-    method = pd.Series(pd.NA, index=records.index, dtype="string")
-    for m in reversed(METHODS):
-        method = method.mask(answers[m].notna(), m)
+    # The method per record as an integer (the first present answer in precedence order), not
+    # a string Series masked three times over.
+    present = {m: answers[m].notna().to_numpy(dtype=bool) for m in METHODS}
+    which = np.select([present[m] for m in METHODS], list(range(len(METHODS))), len(METHODS))
+    method = pd.Series(pd.Categorical.from_codes(which, categories=[*METHODS, "none"]), index=records.index)
 
     conflict_rows = []
     for i, hi in enumerate(METHODS):
         for lo in METHODS[i + 1:]:
-            differ = answers[hi].notna() & answers[lo].notna() & (answers[hi] != answers[lo])
-            if differ.any():
+            both = present[hi] & present[lo]
+            if not both.any():
+                continue
+            at = np.flatnonzero(both)
+            at = at[(answers[hi].iloc[at] != answers[lo].iloc[at]).to_numpy(dtype=bool)]
+            if len(at):
                 conflict_rows.append(pd.DataFrame({
-                    "record_id": records.loc[differ, "record_id"].values,
-                    "source_file": records.loc[differ, "source_file"].values,
-                    "source_row": records.loc[differ, "source_row"].values,
-                    "kept_method": hi, "kept": answers.loc[differ, hi].values,
-                    "other_method": lo, "other": answers.loc[differ, lo].values,
+                    "record_id": records["record_id"].iloc[at].values,
+                    "source_file": records["source_file"].iloc[at].values,
+                    "source_row": records["source_row"].iloc[at].values,
+                    "kept_method": hi, "kept": answers[hi].iloc[at].values,
+                    "other_method": lo, "other": answers[lo].iloc[at].values,
                 }))
     conflicts = pd.concat(conflict_rows, ignore_index=True) if conflict_rows else pd.DataFrame(
         columns=["record_id", "source_file", "source_row", "kept_method", "kept", "other_method", "other"])
-    counts = method.value_counts()
+    counts = np.bincount(which, minlength=len(METHODS) + 1)
     summary = {
-        "by_method": {m: int(counts.get(m, 0)) for m in METHODS},
+        "by_method": {m: int(counts[k]) for k, m in enumerate(METHODS)},
         "nearest_polygon": int(nearest.sum()),
         "conflicts": int(conflicts["record_id"].nunique()) if len(conflicts) else 0,
         "unknown_district_names": int(unknown_name.sum()),
         "unassigned": int(code.isna().sum()),
     }
-    return Assignment(code.fillna(districts.UNASSIGNED).astype("string"),
-                      method.fillna("none").astype("string"), conflicts, summary)
+    return Assignment(code.fillna(districts.UNASSIGNED).astype("string"), method.astype("string"), conflicts, summary)
 
 
 def mode_per_group(codes: pd.Series, group: np.ndarray, n_groups: int) -> np.ndarray:

@@ -281,7 +281,7 @@ def score(records: pd.DataFrame, incident: Incident, model: RiskModel,
     out["severity"] = np.clip(out["dpc"].to_numpy() * ei + out["cb"].to_numpy(), 0.25, 6.0).round(3)
 
     lk = model.likelihood
-    out["likelihood"] = np.clip(risk.likelihood + np.where(feats["accessed"], lk.record_accessed_step, 0),
+    out["likelihood"] = np.clip(risk.likelihood + np.where(feats["accessed"].to_numpy(dtype=bool), lk.record_accessed_step, 0),
                                 1, 5).astype(int)
     out["likelihood_label"] = labels.categorical(lk.labels, out["likelihood"].to_numpy() - 1)
 
