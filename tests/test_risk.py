@@ -297,3 +297,23 @@ def test_register_records_the_model_version_and_deadline_hours(staff_analysis):
     assert payload["deadline_hours"] == staff_analysis.model.policy.regulator.deadline_hours
     assert payload["communicate"]["recommended"] == 1020
     assert summary(staff_analysis)["regulator"]["regulator"] == staff_analysis.model.policy.regulator.name
+
+
+def test_tell_everyone_reason_names_the_data_by_the_model_files_label(asb_analysis, tmp_path):
+    """The reason for telling everyone names the data in the model file's words, so an analyst
+    who adds a context (or rewords one) changes the sentence without touching code."""
+    import yaml
+
+    from riskkit.decisions import recommend_all_because
+    from riskkit.paths import DEFAULT_MODEL
+
+    inc = asb_analysis.incident
+    assert "a police anti-social behaviour case list" in recommend_all_because(inc, load_model())
+    model = yaml.safe_load(DEFAULT_MODEL.read_text())
+    model["context_factors"]["police_asb_case"]["label"] = "the force's nuisance log"
+    (tmp_path / "reworded.yml").write_text(yaml.safe_dump(model))
+    reworded = recommend_all_because(inc, load_model(tmp_path / "reworded.yml"))
+    assert "involves the force's nuisance log" in reworded and "anti-social" not in reworded
+    del model["context_factors"]["police_asb_case"]["label"]
+    (tmp_path / "unlabelled.yml").write_text(yaml.safe_dump(model))
+    assert "involves police asb case" in recommend_all_because(inc, load_model(tmp_path / "unlabelled.yml"))

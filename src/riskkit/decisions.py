@@ -70,7 +70,8 @@ def notify_needed(people: pd.DataFrame, model: RiskModel, likelihood: int) -> bo
 def recommend_all_because(incident: Incident, model: RiskModel) -> str | None:
     """Why everyone should be told although the law does not require it, or None."""
     rule = model.policy.recommend_all
-    hits = [_CONTEXT_WORDS.get(k, k.replace("_", " ")) for k in incident.data_context if k in rule.data_context]
+    hits = [model.context_factors[k].label or k.replace("_", " ") for k in incident.data_context
+            if k in rule.data_context and k in model.context_factors]
     hits += [k.replace("_", " ") for k in incident.subject_categories if k in rule.subject_categories]
     if rule.threat_context and incident.threat_context:
         hits += [k.replace("_", " ") for k in incident.threat_context]
@@ -79,10 +80,6 @@ def recommend_all_because(incident: Incident, model: RiskModel) -> str | None:
     listed = hits[0] if len(hits) == 1 else ", ".join(hits[:-1]) + " and " + hits[-1]
     return f"{rule.reason}; this breach involves {listed}"
 
-
-# The incident file's data_context codes in the words a chief officer reads.
-_CONTEXT_WORDS = {"police_asb_case": "a police anti-social behaviour case list",
-                  "criminal_allegation": "criminal allegations", "covert_police_role": "covert police roles"}
 
 
 def tell(people: pd.DataFrame, incident: Incident, model: RiskModel, notify: bool,

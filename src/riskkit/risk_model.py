@@ -53,6 +53,9 @@ class FieldRule(_Strict):
 class Factor(_Strict):
     adjust: int = Field(ge=0, le=3)
     reason: str = Field(min_length=3)
+    # What the data were, in a chief officer's words ("a police anti-social behaviour case
+    # list"), for sentences that name it; without one the code is spelt out.
+    label: str | None = None
 
 
 class IdRule(_Strict):
