@@ -30,13 +30,13 @@ from riskkit.report.words import (
     exposed_phrase,
     exposure_verb,
     incident_sentence,
-    number,
     people_range_words,
     placed_districts,
     top_districts,
     worst_words,
 )
 from riskkit.risk import BANDS, circumstance_phrase
+from riskkit.wording import number
 
 _CHANNEL_WORDS = {"in_person": "in person", "phone": "by phone", "letter": "by letter"}
 # A cell that reads as a count ("1,067", "130 (between 130 and 132)", "-"): right-aligned.

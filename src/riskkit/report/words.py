@@ -11,8 +11,7 @@ import pandas as pd
 from riskkit import counts, districts, wording
 from riskkit.analysis import Analysis
 from riskkit.risk import BANDS, exposure_words, recipient_words
-
-number = wording.number
+from riskkit.wording import number
 
 
 def cap(text: str) -> str:
