@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from riskkit.batch import Result
-from riskkit.batch_index import duration_words, local_time, page_marking, status_words, time_left_words, write_index
+from riskkit.batch_index import page_marking, status_words, time_left_cell, write_index
 
 NOW = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)
 
@@ -35,17 +35,20 @@ def _rows(html: str) -> list[str]:
 
 
 def test_words():
-    assert duration_words(3 * 24 + 4.9) == "3 days 4 hours" and duration_words(24) == "1 day"
-    assert duration_words(1.5) == "1 hour" and duration_words(0.2) == "less than an hour"
-    assert time_left_words(-72.5) == "Overdue by 3 days" and time_left_words(49) == "2 days 1 hour left"
+    # The briefing's words (riskkit.wording), opening a table cell with a capital.
+    assert time_left_cell(-72.5) == "Overdue by 3 days" and time_left_cell(49) == "2 days 1 hour left"
+    assert time_left_cell(0.2) == "12 minutes left" and time_left_cell(-1.5) == "Overdue by 1 hour 30 minutes"
     assert status_words("ok") == "Made now" and status_words("unchanged") == "Already up to date, not re-made"
     assert status_words("failed", "x.csv: extract file not found;\n check 'files'.") == \
         "Failed: x.csv: extract file not found; check 'files'."
 
 
-def test_local_times_name_bst_and_gmt():
-    assert local_time(datetime(2026, 10, 12, 8, 30, tzinfo=UTC)) == "Mon 12 Oct 2026, 09:30 BST"
-    assert local_time(datetime(2026, 11, 2, 8, 30, tzinfo=UTC)) == "Mon 2 Nov 2026, 08:30 GMT"
+def test_local_times_name_bst_and_gmt(tmp_path):
+    """The index writes times as the briefings do (riskkit.wording.when), with BST or GMT."""
+    summer = _result(tmp_path, "s", "Summer incident", "", "2026-10-12T08:30:00+00:00")
+    winter = _result(tmp_path, "w", "Winter incident", "", "2026-11-02T08:30:00+00:00")
+    html = write_index([summer, winter], tmp_path / "index.html", now=NOW).read_text()
+    assert "Mon 12 Oct 2026 09:30 BST" in html and "Mon 2 Nov 2026 08:30 GMT" in html
 
 
 def test_marking_is_the_most_restrictive_and_never_lost():
@@ -78,7 +81,7 @@ def test_index_is_ordered_by_urgency_and_worded_plainly(tmp_path):
                      ("(title not shown: the run failed before its texts were checked)", "run 3 of the manifest")]
     assert "Overdue by 3 days 4 hours" in rows[0] and "Overdue by 1 day" in rows[1] and "Overdue by 1 hour" in rows[2]
     assert "1 day left" in rows[3] and "5 days left" in rows[4]
-    assert "Sat 17 Oct 2026, 09:00 BST" in rows[0] and "Made now" in rows[0]
+    assert "Sat 17 Oct 2026 09:00 BST" in rows[0] and "Made now" in rows[0]
     assert "Already up to date, not re-made" in rows[1]
     assert "Failed: gone.csv: extract file not found" in rows[5]
     assert '<td class="rk-num" data-label="Cases">1,234</td>' in rows[0]

@@ -14,14 +14,13 @@ from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
+from riskkit import wording
 from riskkit.outputs import atomic_write_text
 
 if TYPE_CHECKING:
     from riskkit.batch import Result
 
-LOCAL_ZONE = ZoneInfo("Europe/London")
 DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
 # The Government Security Classifications, least to most restrictive: a page gathering several
 # incidents carries the most restrictive of their markings.
@@ -39,25 +38,11 @@ def status_words(status: str, reason: str = "") -> str:
     return "Failed: " + (" ".join(reason.split()) or "no reason given")
 
 
-def duration_words(hours: float) -> str:
-    """'3 days 4 hours', '1 day', '5 hours', 'less than an hour' (whole hours, rounded down)."""
-    whole = int(abs(hours))
-    days, rest = divmod(whole, 24)
-    parts = [f"{days} day{'s' if days != 1 else ''}"] if days else []
-    if rest:
-        parts.append(f"{rest} hour{'s' if rest != 1 else ''}")
-    return " ".join(parts) or "less than an hour"
-
-
-def time_left_words(hours: float) -> str:
-    """'Overdue by 3 days 4 hours' or '1 day 2 hours left'."""
-    return f"Overdue by {duration_words(hours)}" if hours < 0 else f"{duration_words(hours)} left"
-
-
-def local_time(moment: datetime) -> str:
-    """'Mon 12 Oct 2026, 09:00 BST': UK local time with its zone's name, as leadership reads a clock."""
-    local = moment.astimezone(LOCAL_ZONE)
-    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+def time_left_cell(hours: float) -> str:
+    """'Overdue by 3 days 4 hours' or '1 day 2 hours left': the briefing's words
+    (``wording.time_left``), capitalised to open a table cell."""
+    text = wording.time_left(hours)
+    return text[:1].upper() + text[1:]
 
 
 def page_marking(markings: list[str]) -> str:
@@ -122,13 +107,13 @@ def _row(result: Result, folder: Path, now: datetime) -> str:
     left = hours_left(result, now)
     due = ""
     if left is not None:
-        due = f'<span class="{"rk-overdue" if left < 0 else "rk-left"}">{escape(time_left_words(left))}</span>'
+        due = f'<span class="{"rk-overdue" if left < 0 else "rk-left"}">{escape(time_left_cell(left))}</span>'
     regulator = ("Notify" if reg.get("notify") else "Record only") if reg else ""
     cells = [
         ("", escape(result.title or "(title not shown: the run failed before its texts were checked)")),
         ("", escape(result.district_name or "Whole incident")),
         ("", escape(status_words(result.status, result.reason))),
-        ("", escape(local_time(deadline)) if deadline else ""),
+        ("", escape(wording.when(deadline)) if deadline else ""),
         ("", due),
         ("", escape(regulator)),
         ("rk-num", _number(s, "cases")), ("rk-num", _number(s, "people")),
@@ -170,7 +155,7 @@ def write_index(results: list[Result], index: Path, now: datetime | None = None)
 <div class="rk-banner" role="banner">{marking}</div>
 <h1>Briefings</h1>
 <p>{made} of {len(results)} briefings available; {overdue} past the regulator deadline. Most urgent first:
-overdue, then the nearest deadline. Times are UK local time. Written {escape(local_time(now))}.</p>
+overdue, then the nearest deadline. Times are UK local time. Written {escape(wording.when(now))}.</p>
 <div class="rk-scroll"><table><thead><tr>{"".join(f"<th>{h}</th>" for h in COLUMNS)}</tr></thead>
 <tbody>{rows}</tbody></table></div>
 <p class="rk-note">Counts only: no personal data. Made by riskkit.</p>
