@@ -172,7 +172,7 @@ def test_index_lists_every_briefing_most_urgent_first_without_personal_data(batc
     assert len(asb) == n - 2 and asb == sorted(asb) and asb.count("Watford") == 2  # names, not ids or codes
     assert "asb-publication-sample/" not in index and "E07000103" not in index
     dacorum = rows[[i for i, c in enumerate(cells) if c[1] == "Dacorum"][0]]
-    assert "Made now" in dacorum and "Mon 12 Oct 2026, 10:30 BST" in dacorum and "2 days 1 hour left" in dacorum
+    assert "Made now" in dacorum and "Mon 12 Oct 2026 10:30 BST" in dacorum and "2 days 1 hour left" in dacorum
     assert 'href="asb-districts/dacorum/briefing.html">HTML</a>' in dacorum
     failed = [r for r in rows if "Failed:" in r]
     assert len(failed) == 1 and "extract file not found" in failed[0] and "href" not in failed[0]
