@@ -98,3 +98,87 @@ def staff_analysis():
     from riskkit.analysis import analyse
 
     return analyse(STAFF)
+
+
+@pytest.fixture(scope="session")
+def asb_run(tmp_path_factory):
+    """The ASB sample assessed once per test session (HTML and PDF, --json, its own register), for
+    the tests that only read the outputs; see tests.shared_runs."""
+    from tests.shared_runs import shared_assess
+
+    run = shared_assess(tmp_path_factory, "asb", ASB, "--format", "html,pdf", "--json")
+    assert run.returncode == 0, run.stderr
+    return run
+
+
+@pytest.fixture(scope="session")
+def staff_run(tmp_path_factory):
+    """The staff sample assessed once per test session, for the tests that only read the outputs."""
+    from tests.shared_runs import shared_assess
+
+    run = shared_assess(tmp_path_factory, "staff", STAFF)
+    assert run.returncode == 0, run.stderr
+    return run
+
+
+# ---- scheduling under pytest-xdist (`make test`: -n auto --dist loadgroup --no-loadscope-reorder) ----
+#
+# With --dist loadfile the longest file set the suite's tail. Now a test is a work unit of its own
+# unless it needs a fixture that is costly to make twice: a module- or class-scoped fixture, or a
+# session fixture defined in a test module (test_register's PostgreSQL cluster); such tests, and
+# every item that is not a Python test function (nbval's notebook cells run in one kernel, in
+# order), stay together by file. The costliest units go first so that the two workers end
+# together; the rest keep their collection order.
+
+HEAVY_FIRST = (  # node ids (or files, for whole-file groups), longest first as measured with --durations
+    "tests/test_hardening.py::test_sigkill_at_several_moments_then_rerun",
+    "tests/test_batch.py",
+    "tests/test_risk.py::test_property_more_exposure_never_lowers_score",
+    "tests/test_packaging.py",
+    "tests/test_register.py::test_cli_assess_decide_list_show_export_and_ico_form",
+    "tests/test_interrupt.py::test_a_stale_staging_and_kernel_folder_from_sigkill_are_removed_by_the_next_run",
+    "tests/test_hardening.py::test_two_simultaneous_runs_never_corrupt_the_folder",
+    "tests/test_leak_errors.py",
+    "tests/test_end_to_end.py::test_incident_text_is_escaped",
+    "tests/test_controllers.py",
+    "tests/test_interrupt.py::test_a_signal_at_any_moment_stops_cleanly",
+    "tests/test_interrupt.py::test_a_deep_temporary_folder_still_runs",
+    "tests/test_register.py",
+    "tests/test_end_to_end.py::test_a_contact_list_past_the_workbook_limit_keeps_everyone_in_the_csv",
+    "tests/test_hardening.py",
+    "tests/test_browser.py",
+    "tests/test_end_to_end.py",
+    "tests/test_cli.py",
+    "tests/test_explore.py",
+    "tests/test_export_pdf.py",
+    "tests/test_ingest.py",
+)
+
+
+def _shared_fixture(item: pytest.Item) -> bool:
+    """Whether the test needs a fixture that two workers should not each make."""
+    info = getattr(item, "_fixtureinfo", None)
+    for defs in (info.name2fixturedefs.values() if info else ()):
+        for fixturedef in defs:
+            if fixturedef.scope in ("module", "class", "package"):
+                return True
+            if fixturedef.scope == "session" and getattr(fixturedef.func, "__module__", "").split(".")[-1].startswith("test_"):
+                return True
+    return False
+
+
+def _rank(nodeid: str) -> int:
+    return next((i for i, key in enumerate(HEAVY_FIRST) if nodeid == key or nodeid.startswith(key + ("" if "::" in key
+                                                                                                     else "::"))),
+                len(HEAVY_FIRST))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Group the items that must share a worker and put the longest work first (see above)."""
+    if not getattr(config.option, "loadgroup", False):  # set on xdist's workers by --dist loadgroup
+        return
+    for item in items:
+        if not isinstance(item, pytest.Function) or _shared_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    items.sort(key=lambda item: _rank(item.nodeid))
