@@ -35,8 +35,8 @@ briefing: $(STAMP) ## Assess the sample ASB incident into reports/asb_publicatio
 	$(BIN)/riskkit assess data/sample/asb_publication/incident.yml --out $(REPORTS)/asb_publication \
 		--register $(REPORTS)/register.sqlite
 
-test: install ## Run the whole test suite (unit, notebooks with nbval, end to end, browser) on every core, longest first
-	$(BIN)/pytest -n auto --dist loadgroup --no-loadscope-reorder
+test: install ## Run the whole test suite (unit, notebooks with nbval, end to end, browser) on every core
+	$(BIN)/pytest -n auto --dist loadfile
 
 lint: $(STAMP) ## ruff over the code
 	$(BIN)/ruff check src tests benchmarks
