@@ -98,3 +98,25 @@ def staff_analysis():
     from riskkit.analysis import analyse
 
     return analyse(STAFF)
+
+
+@pytest.fixture(scope="session")
+def asb_run(tmp_path_factory):
+    """The ASB sample assessed once per test session (HTML and PDF, --json, its own register), for
+    the tests that only read the outputs; see tests.shared_runs."""
+    from tests.shared_runs import shared_assess
+
+    run = shared_assess(tmp_path_factory, "asb", ASB, "--format", "html,pdf", "--json")
+    assert run.returncode == 0, run.stderr
+    return run
+
+
+@pytest.fixture(scope="session")
+def staff_run(tmp_path_factory):
+    """The staff sample assessed once per test session, for the tests that only read the outputs."""
+    from tests.shared_runs import shared_assess
+
+    run = shared_assess(tmp_path_factory, "staff", STAFF)
+    assert run.returncode == 0, run.stderr
+    return run
+

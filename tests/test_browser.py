@@ -15,9 +15,6 @@ under a heading (the old page 2, 80% blank) measures about 0.2.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,21 +22,15 @@ from playwright.sync_api import sync_playwright
 from pypdf import PageObject, PdfReader
 
 from riskkit.report.export import CHROMIUM, CHROMIUM_ARGS, render_pdf
-from tests.conftest import ASB, STAFF
 
 MARKING = "OFFICIAL-SENSITIVE"  # both samples' protective marking
 MARGIN_PT = 12 / 25.4 * 72  # the smaller of the print margins (riskkit.report.export and the @page rule)
 
 
-@pytest.fixture(scope="module", params=[ASB, STAFF], ids=["asb", "staff"])
-def briefing(request, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("browser") / request.param.parent.name
-    riskkit = str(Path(sys.executable).parent / "riskkit")
-    proc = subprocess.run([riskkit, "assess", str(request.param), "--out", str(out), "--quiet",
-                           "--now", "2026-10-10T09:00:00+01:00"],
-                          capture_output=True, text=True, timeout=600, env=os.environ.copy())
-    assert proc.returncode == 0, proc.stderr
-    return out / "briefing.html"
+@pytest.fixture(params=["asb", "staff"])
+def briefing(request) -> Path:
+    """The session's shared run of each sample (tests.shared_runs), under the sample's folder name."""
+    return request.getfixturevalue(f"{request.param}_run").out / "briefing.html"
 
 
 def _browser(p):  # noqa: ANN001, ANN202 - playwright's objects

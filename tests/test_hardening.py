@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -170,10 +171,9 @@ def _stable(summary: dict) -> dict:
     return {k: v for k, v in summary.items() if k not in ("run_at",)}
 
 
-def test_sigkill_at_several_moments_then_rerun(tmp_path):
-    ref = tmp_path / "ref"
-    assert _assess(ASB, ref).returncode == 0
-    expected = _stable(json.loads((ref / "summary.json").read_text()))
+def test_sigkill_at_several_moments_then_rerun(tmp_path, asb_run):
+    # the reference: the session's shared run of the sample with the same --now (tests.shared_runs)
+    expected = _stable(json.loads((asb_run.out / "summary.json").read_text()))
     out = tmp_path / "out"
     for delay in (0.5, 2.0, 4.0, 6.5):
         proc = subprocess.Popen([RISKKIT, "assess", str(ASB), "--out", str(out), "--now", NOW, "--quiet"],
@@ -184,7 +184,7 @@ def test_sigkill_at_several_moments_then_rerun(tmp_path):
         # Either nothing was published or a complete earlier/later run is there: never a partial folder.
         assert not out.exists() or _complete(out), f"partial output after SIGKILL at {delay}s"
         visible = [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")]
-        assert set(visible) <= {"ref", "out"}
+        assert set(visible) <= {"out"}
         rerun = _assess(ASB, out)
         assert rerun.returncode == 0, rerun.stderr
         assert _complete(out) and _stable(json.loads((out / "summary.json").read_text())) == expected
@@ -248,9 +248,9 @@ def test_a_kernel_that_dies_mid_run_is_a_clear_error_and_publishes_nothing(tmp_p
     assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")] == ["dying.ipynb"]
 
 
-def test_a_rerun_replaces_only_what_riskkit_wrote(tmp_path):
+def test_a_rerun_replaces_only_what_riskkit_wrote(tmp_path, asb_run):
     out = tmp_path / "out"
-    assert _assess(ASB, out).returncode == 0
+    shutil.copytree(asb_run.out, out)  # a finished run of the sample, as its own folder (tests.shared_runs)
     listed = (out / ".riskkit-output").read_text().splitlines()
     assert "briefing.html" in listed and "restricted/contact_list.csv" in listed
     (out / "my notes.docx").write_text("a user's own file")
