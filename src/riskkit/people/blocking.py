@@ -191,6 +191,7 @@ def owned_pairs(f: Fields) -> Iterator[tuple[np.ndarray, np.ndarray]]:
             if new.any():
                 yield a[new], b[new]
         earlier.append(Blocks(_EMPTY, _EMPTY, _EMPTY, current.label))  # only the labels are needed later
+        del current
 
 
 _EMPTY = np.empty(0, np.int64)
