@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pac
 
 from riskkit.people.fields import Coded, Fields
 
@@ -113,8 +115,11 @@ def _prefix(c: Coded, k: int) -> np.ndarray:
     """The code of each record's first k letters of a detail (-1 when missing)."""
     if not len(c.values):
         return c.codes
-    _, codes = np.unique(np.array([v[:k] for v in c.values], dtype=object), return_inverse=True)
-    return np.where(c.codes >= 0, np.asarray(codes, dtype=np.int64)[np.maximum(c.codes, 0)], -1)
+    # Arrow slices (by characters) and codes the distinct values without Python strings: a
+    # sort of a million Python strings took half a second.
+    head = pac.utf8_slice_codeunits(pa.array(c.values, type=pa.string()), 0, k)
+    codes = pac.dictionary_encode(head).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return np.where(c.codes >= 0, codes[np.maximum(c.codes, 0)], -1)
 
 
 def _initial(c: Coded) -> np.ndarray:
