@@ -174,8 +174,8 @@ def _scored(f: Fields, mdl: model.LinkageModel, pairs: Iterator[tuple[np.ndarray
 
     def score(ab: np.ndarray, bb: np.ndarray) -> None:
         levels = compare.levels(f, ab, bb)
-        weight = model.score(mdl, f, ab, bb, levels)
         rule = model.forbidden(f, ab, bb, levels)
+        weight = model.score(mdl, f, ab, bb, levels, rule)
         chain = (rule > 0) & (rule != model.UNCORROBORATED)  # the rules a chain of merges must respect
         ruled.append((ab[chain], bb[chain], rule[chain]))
         ok = weight >= floor
