@@ -171,13 +171,22 @@ def _scored(f: Fields, mdl: model.LinkageModel, pairs: Iterator[tuple[np.ndarray
     working arrays for all of them at once did not fit."""
     floor = model.bits(mdl.thresholds.plausible)
     kept, ruled = [], []
+    # The rules a chain of merges must respect (see _chain_rules). Twins matter to a chain only
+    # through a record without a forename, a parent and child only through one without a date
+    # of birth: when the extract has no such record, those pairs are not kept. Namesakes with
+    # different dates of birth are most of the pairs the name passes make, and at ten million
+    # records keeping them all took gigabytes.
+    chain_rules = [model.IDS_CONFLICT]
+    chain_rules += [model.TWINS] if (f.first.codes < 0).any() else []
+    chain_rules += [model.PARENT_CHILD] if (f.dob < 0).any() else []
+    position = np.int32 if f.n < 2**31 else np.int64  # record positions of kept rule pairs: 4 bytes each
 
     def score(ab: np.ndarray, bb: np.ndarray) -> None:
         levels = compare.levels(f, ab, bb)
         rule = model.forbidden(f, ab, bb, levels)
         weight = model.score(mdl, f, ab, bb, levels, rule)
-        chain = (rule > 0) & (rule != model.UNCORROBORATED)  # the rules a chain of merges must respect
-        ruled.append((ab[chain], bb[chain], rule[chain]))
+        chain = np.isin(rule, chain_rules)
+        ruled.append((ab[chain].astype(position), bb[chain].astype(position), rule[chain]))
         ok = weight >= floor
         kept.append((ab[ok], bb[ok], weight[ok], {k: v[ok] for k, v in levels.items()}))
 
