@@ -18,7 +18,7 @@ docs/methodology.md, "Person resolution"):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -145,29 +145,61 @@ def _greedy(members: list[int], a: list[int], b: list[int], weight: list[float],
 SCORE_BATCH = 2_000_000  # candidate pairs compared and scored at a time
 
 
-def _scored(f: Fields, mdl: model.LinkageModel, a: np.ndarray, b: np.ndarray) -> tuple[
+def _batches(pairs: Iterator[tuple[np.ndarray, np.ndarray]], size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The pairs regrouped into batches of ``size`` (the last smaller): a pass's pairs arrive in
+    pieces of any size, and comparisons are made once per distinct pair of values in a batch,
+    so larger batches compare less."""
+    held: list[tuple[np.ndarray, np.ndarray]] = []
+    count = 0
+    for a, b in pairs:
+        held.append((a, b))
+        count += len(a)
+        while count >= size:
+            a, b = np.concatenate([h[0] for h in held]), np.concatenate([h[1] for h in held])
+            yield a[:size], b[:size]
+            held, count = [(a[size:], b[size:])], count - size
+    if count:
+        yield np.concatenate([h[0] for h in held]), np.concatenate([h[1] for h in held])
+
+
+def _scored(f: Fields, mdl: model.LinkageModel, pairs: Iterator[tuple[np.ndarray, np.ndarray]]) -> tuple[
         np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray], Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]]:
-    """The plausible pairs (at or above the lowest threshold) with their weights and levels, and
-    the chain rules. Pairs are compared and scored a batch at a time and only what resolution
-    uses is kept: at ten million records the candidate pairs run to tens of millions, and their
-    levels, weights and the comparisons' working arrays for all of them at once did not fit."""
+    """The plausible pairs (at or above the lowest threshold), sorted, with their weights and
+    levels, and the chain rules. Pairs are compared and scored a batch at a time as blocking
+    makes them, and only what resolution uses is kept: at ten million records the candidate
+    pairs run to hundreds of millions, and they, their levels, weights and the comparisons'
+    working arrays for all of them at once did not fit."""
     floor = model.bits(mdl.thresholds.plausible)
     kept, ruled = [], []
-    for start in range(0, max(len(a), 1), SCORE_BATCH):
-        ab, bb = a[start:start + SCORE_BATCH], b[start:start + SCORE_BATCH]
+    # The rules a chain of merges must respect (see _chain_rules). Twins matter to a chain only
+    # through a record without a forename, a parent and child only through one without a date
+    # of birth: when the extract has no such record, those pairs are not kept. Namesakes with
+    # different dates of birth are most of the pairs the name passes make, and at ten million
+    # records keeping them all took gigabytes.
+    chain_rules = [model.IDS_CONFLICT]
+    chain_rules += [model.TWINS] if (f.first.codes < 0).any() else []
+    chain_rules += [model.PARENT_CHILD] if (f.dob < 0).any() else []
+    position = np.int32 if f.n < 2**31 else np.int64  # record positions of kept rule pairs: 4 bytes each
+
+    def score(ab: np.ndarray, bb: np.ndarray) -> None:
         levels = compare.levels(f, ab, bb)
-        weight = model.score(mdl, f, ab, bb, levels)
         rule = model.forbidden(f, ab, bb, levels)
-        chain = (rule > 0) & (rule != model.UNCORROBORATED)  # the rules a chain of merges must respect
-        ruled.append((ab[chain], bb[chain], rule[chain]))
+        weight = model.score(mdl, f, ab, bb, levels, rule)
+        chain = np.isin(rule, chain_rules)
+        ruled.append((ab[chain].astype(position), bb[chain].astype(position), rule[chain]))
         ok = weight >= floor
         kept.append((ab[ok], bb[ok], weight[ok], {k: v[ok] for k, v in levels.items()}))
-    if len(kept) == 1:  # one batch: no copies
-        (a, b, weight, levels), (fa, fb, rule) = kept[0], ruled[0]
-    else:
-        a, b, weight = (np.concatenate([k[i] for k in kept]) for i in range(3))
-        levels = {name: np.concatenate([k[3][name] for k in kept]) for name in kept[0][3]}
-        fa, fb, rule = (np.concatenate([r[i] for r in ruled]) for i in range(3))
+
+    for ab, bb in _batches(pairs, SCORE_BATCH):
+        score(ab, bb)
+    if not kept:  # no candidate pairs: the same (empty) arrays as a batch would give
+        score(np.empty(0, np.int64), np.empty(0, np.int64))
+    a, b, weight = (np.concatenate([k[i] for k in kept]) for i in range(3))
+    levels = {name: np.concatenate([k[3][name] for k in kept]) for name in kept[0][3]}
+    fa, fb, rule = (np.concatenate([r[i] for r in ruled]) for i in range(3))
+    order = np.lexsort((b, a))  # the order of pairs never depends on the passes' order
+    a, b, weight = a[order], b[order], weight[order]
+    levels = {name: v[order] for name, v in levels.items()}
     return a, b, weight, levels, _chain_rules(f, fa, fb, rule)
 
 
@@ -180,7 +212,7 @@ def link(records: pd.DataFrame, key: bytes | None = None, mdl: model.LinkageMode
         return Resolution(pd.Series([], index=records.index, dtype="string"), empty, empty,
                           pd.DataFrame({"a": empty, "b": empty, "probability": np.empty(0), "evidence": []}))
     f = prepare(records)
-    a, b, weight, levels, apart = _scored(f, mdl, *blocking.candidate_pairs(f))
+    a, b, weight, levels, apart = _scored(f, mdl, blocking.owned_pairs(f))
     t = mdl.thresholds
     _, fewest = _people(n, a, b, weight, apart)
     sure = weight >= model.bits(t.near_certain)

@@ -10,10 +10,12 @@ form no pairs in that pass; their records still meet in the other passes.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pac
 
-from riskkit.people.arrays import distinct
 from riskkit.people.fields import Coded, Fields
 
 MAX_BLOCK = 1_000  # records sharing one key beyond which that key forms no pairs
@@ -31,21 +33,52 @@ def _groups(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return pos, starts, np.diff(np.r_[starts, len(keys)])
 
 
-def block_pairs(block: np.ndarray, max_block: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """All (i, j), i < j, of positions sharing a block key (>= 0), in batches of at most about
-    ``PAIR_BATCH`` pairs; keys held by more than ``max_block`` records are skipped."""
+@dataclass(frozen=True)
+class Blocks:
+    """One pass's blocks that form pairs (two to ``max_block`` records): the records sorted by
+    block, each block's start and size, and each record's block number (-1 for a record in no
+    such block), so that later passes can tell whether a pair was already found here."""
+
+    pos: np.ndarray
+    starts: np.ndarray
+    sizes: np.ndarray
+    label: np.ndarray  # int32 per record
+
+    def together(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Whether each pair (a, b) shares one of these blocks (so this pass forms it)."""
+        la = self.label[a]
+        return (la >= 0) & (la == self.label[b])
+
+
+def blocks(block: np.ndarray, max_block: int | None = None) -> Blocks:
+    """The blocks of a pass's key (>= 0 present) that form pairs: keys held by more than
+    ``max_block`` records, or by one, form none."""
     limit = MAX_BLOCK if max_block is None else max_block
     pos, starts, sizes = _groups(block)
     ok = (sizes > 1) & (sizes <= limit)
-    starts, sizes = starts[ok], sizes[ok]
-    for size in np.unique(sizes):  # all blocks of one size at once
-        group_starts = starts[sizes == size]
+    label = np.full(len(block), -1, np.int32)
+    number = np.cumsum(ok) - 1
+    member = np.repeat(ok, sizes)
+    label[pos[member]] = np.repeat(number[ok], sizes[ok]).astype(np.int32)
+    return Blocks(pos, starts[ok], sizes[ok], label)
+
+
+def _pairs(b: Blocks) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """All (i, j), i < j, of records sharing a block, in batches of at most about ``PAIR_BATCH``."""
+    for size in np.unique(b.sizes):  # all blocks of one size at once
+        group_starts = b.starts[b.sizes == size]
         i, j = np.triu_indices(int(size), k=1)
         step = max(1, PAIR_BATCH // len(i))
         for k in range(0, len(group_starts), step):
             g = group_starts[k:k + step, None]
-            a, b = pos[(g + i[None, :]).ravel()], pos[(g + j[None, :]).ravel()]
-            yield np.minimum(a, b), np.maximum(a, b)
+            x, y = b.pos[(g + i[None, :]).ravel()], b.pos[(g + j[None, :]).ravel()]
+            yield np.minimum(x, y), np.maximum(x, y)
+
+
+def block_pairs(block: np.ndarray, max_block: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """All (i, j), i < j, of positions sharing a block key (>= 0), in batches of at most about
+    ``PAIR_BATCH`` pairs; keys held by more than ``max_block`` records are skipped."""
+    yield from _pairs(blocks(block, max_block))
 
 
 def combine(*codes: np.ndarray) -> np.ndarray:
@@ -82,8 +115,11 @@ def _prefix(c: Coded, k: int) -> np.ndarray:
     """The code of each record's first k letters of a detail (-1 when missing)."""
     if not len(c.values):
         return c.codes
-    _, codes = np.unique(np.array([v[:k] for v in c.values], dtype=object), return_inverse=True)
-    return np.where(c.codes >= 0, np.asarray(codes, dtype=np.int64)[np.maximum(c.codes, 0)], -1)
+    # Arrow slices (by characters) and codes the distinct values without Python strings: a
+    # sort of a million Python strings took half a second.
+    head = pac.utf8_slice_codeunits(pa.array(c.values, type=pa.string()), 0, k)
+    codes = pac.dictionary_encode(head).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return np.where(c.codes >= 0, codes[np.maximum(c.codes, 0)], -1)
 
 
 def _initial(c: Coded) -> np.ndarray:
@@ -140,14 +176,37 @@ def passes(f: Fields) -> dict[str, Callable[[], np.ndarray]]:
     }
 
 
-def candidate_pairs(f: Fields) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct record pairs (i < j) sharing a key in any pass."""
-    n = np.int64(max(f.n, 1))
-    found = []
+def owned_pairs(f: Fields) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Every distinct record pair (i < j) sharing a key in any pass, each exactly once, in
+    batches: a pair belongs to the first pass that forms it, and a later pass drops it.
+
+    Each batch can be compared, scored and mostly discarded as it is made, so the candidate
+    pairs of all passes are never held at once (at ten million records they ran to hundreds of
+    millions). What is held instead is each earlier pass's block number per record (4 bytes a
+    record a pass), to tell whether a pair was already formed."""
+    earlier: list[Blocks] = []
     for make in passes(f).values():
-        for a, b in block_pairs(make()):
-            found.append(a * n + b)
+        current = blocks(make())
+        if not len(current.sizes):
+            continue
+        for a, b in _pairs(current):
+            new = np.ones(len(a), dtype=bool)
+            for before in earlier:
+                new &= ~before.together(a, b)
+            if new.any():
+                yield a[new], b[new]
+        earlier.append(Blocks(_EMPTY, _EMPTY, _EMPTY, current.label))  # only the labels are needed later
+        del current
+
+
+_EMPTY = np.empty(0, np.int64)
+
+
+def candidate_pairs(f: Fields) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct record pairs (i < j) sharing a key in any pass, sorted."""
+    n = np.int64(max(f.n, 1))
+    found = [a * n + b for a, b in owned_pairs(f)]
     if not found:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    pair = distinct(np.concatenate(found))
+    pair = np.sort(np.concatenate(found))
     return pair // n, pair % n

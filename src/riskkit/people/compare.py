@@ -12,10 +12,10 @@ from functools import cache
 from importlib import resources
 
 import numpy as np
+import pandas as pd
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, JaroWinkler
 
-from riskkit.people.arrays import distinct_inverse
 from riskkit.people.fields import Coded, Fields
 
 MISSING = -1
@@ -36,7 +36,9 @@ def _similarity(coded: Coded, a: np.ndarray, b: np.ndarray, scorer=JaroWinkler.n
     todo = present & ~same
     if todo.any():
         width = np.int64(max(len(right.values), 1))
-        pair, inverse = distinct_inverse(ca[todo] * width + cb[todo])
+        # A hash pass, not a sort: the distinct pairs' order does not matter, and hashing the
+        # few distinct pairs of a million record pairs is several times faster.
+        inverse, pair = pd.factorize(ca[todo] * width + cb[todo])
         left_text, right_text = coded.text(pair // width), right.text(pair % width)
         out[todo] = process.cpdist(left_text, right_text, scorer=scorer, workers=-1)[inverse]
     return out
@@ -75,8 +77,9 @@ def forename(f: Fields, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     level = np.select([sim >= 1.0, sim >= 0.92, sim >= 0.80], [4, 3, 2], 0)
     masks = _nickname_masks(f.first)
     if len(masks):
-        known = np.flatnonzero((level < 3) & (masks[np.maximum(f.first.codes[a], 0)] != 0)
-                               & (masks[np.maximum(f.first.codes[b], 0)] != 0) & ~np.isnan(sim))
+        listed = np.array([m != 0 for m in masks], dtype=bool)  # per name, not per pair of object ints
+        known = np.flatnonzero((level < 3) & listed[np.maximum(f.first.codes[a], 0)]
+                               & listed[np.maximum(f.first.codes[b], 0)] & ~np.isnan(sim))
         ga, gb = masks[f.first.codes[a[known]]], masks[f.first.codes[b[known]]]
         level[known[(ga & gb) != 0]] = 3
     if len(f.first.values):
@@ -104,23 +107,26 @@ def swapped(f: Fields, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+def _digits(dob: np.ndarray) -> np.ndarray:
+    """The eight digits of yyyymmdd integers, least significant first (uint8, one row each)."""
+    return ((dob[:, None] // 10 ** np.arange(8, dtype=np.int64)) % 10).astype(np.uint8)
+
+
 def date_of_birth(f: Fields, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """4 same; 3 one digit out, two adjacent digits transposed, or day and month swapped;
-    2 two digits out; 0 different. Digit by digit on the pairs that differ only."""
+    2 two digits out; 0 different. Digit by digit on the pairs that differ only, from each
+    distinct date's digits worked out once."""
     da, db = f.dob[a], f.dob[b]
     level = np.where((da < 0) | (db < 0), MISSING, np.where(da == db, 4, 0)).astype(np.int8)
     idx = np.flatnonzero(level == 0)
     x, y = da[idx], db[idx]
-    hamming = np.zeros(len(idx), dtype=np.int64)
-    adjacent = np.zeros(len(idx), dtype=bool)
-    prev_x = prev_y = prev_differ = None
-    for k in range(8):  # least significant digit first
-        dx, dy = (x // 10 ** k) % 10, (y // 10 ** k) % 10
-        differ = dx != dy
-        hamming += differ
-        if prev_differ is not None:  # neighbours k-1 and k swapped
-            adjacent |= differ & prev_differ & (dx == prev_y) & (dy == prev_x)
-        prev_x, prev_y, prev_differ = dx, dy, differ
+    codes, dates = pd.factorize(np.concatenate([x, y]))
+    table = _digits(np.asarray(dates, dtype=np.int64))
+    dx, dy = table[codes[:len(idx)]], table[codes[len(idx):]]
+    differ = dx != dy
+    hamming = differ.sum(axis=1)
+    # neighbours k-1 and k swapped
+    adjacent = (differ[:, 1:] & differ[:, :-1] & (dx[:, 1:] == dy[:, :-1]) & (dy[:, 1:] == dx[:, :-1])).any(axis=1)
     day_month = (x // 10000 == y // 10000) & ((x // 100) % 100 == y % 100) & (x % 100 == (y // 100) % 100)
     level[idx] = np.select([(hamming == 1) | day_month | (adjacent & (hamming == 2)), hamming == 2], [3, 2], 0)
     return level

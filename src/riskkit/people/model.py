@@ -108,9 +108,10 @@ def _tf_bits(model: LinkageModel, coded: Coded, exact_u: float, m: float) -> np.
     return np.clip(adjusted, base - tf.max_penalty_bits, base + tf.max_boost_bits)
 
 
-def score(model: LinkageModel, f: Fields, a: np.ndarray, b: np.ndarray, levels: dict[str, np.ndarray]) -> np.ndarray:
+def score(model: LinkageModel, f: Fields, a: np.ndarray, b: np.ndarray, levels: dict[str, np.ndarray],
+          rule: np.ndarray | None = None) -> np.ndarray:
     """Evidence for each pair being one person, in bits (log2 odds, prior included); -inf where
-    a rule forbids the merge."""
+    a rule forbids the merge (``rule``: ``forbidden``'s answer, when the caller already has it)."""
     total = np.full(len(a), prior_bits(model, f.n))
     address = np.zeros(len(a))
     for name in model.comparisons:
@@ -134,7 +135,7 @@ def score(model: LinkageModel, f: Fields, a: np.ndarray, b: np.ndarray, levels: 
     household = (levels["surname"] >= 2) & ((levels["forename"] < 3) | (levels["date_of_birth"] < 2))
     address = np.where(household, np.minimum(address, model.household["max_address_bits"]), address)
     total += address
-    return np.where(forbidden(f, a, b, levels) > 0, -np.inf, total)
+    return np.where((forbidden(f, a, b, levels) if rule is None else rule) > 0, -np.inf, total)
 
 
 NO_RULE, IDS_CONFLICT, TWINS, PARENT_CHILD, UNCORROBORATED = range(5)
