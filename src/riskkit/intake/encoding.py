@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from riskkit.errors import ExtractError
@@ -25,7 +26,7 @@ _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}
 ASCII_COMPATIBLE = {"utf-8", "utf-8-sig", "cp1252", "latin-1", "iso-8859-1", "ascii"}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Scan:
     """What one pass over the bytes found: the encoding and the physical line count (lines is
     None when the encoding is not ASCII-compatible, so bytes cannot be counted directly)."""
@@ -81,7 +82,16 @@ def _validate(path: Path, encoding: str) -> int | None:
 
 
 def scan(path: Path, declared: str | None) -> Scan:
-    """The encoding of ``path`` (``declared`` if given, after checking it decodes) and its lines."""
+    """The encoding of ``path`` (``declared`` if given, after checking it decodes) and its lines.
+
+    Remembered for the same file unchanged (its size and modification time): ingest scans every
+    byte, and the briefing's inventory, reading the file's first rows again, need not."""
+    stat = path.stat()
+    return _scan(path.resolve(), declared, stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _scan(path: Path, declared: str | None, size: int, mtime_ns: int) -> Scan:
     with path.open("rb") as fh:
         head = fh.read(4096)
     if declared:

@@ -224,7 +224,7 @@ def link(records: pd.DataFrame, key: bytes | None = None, mdl: model.LinkageMode
     probability = 1.0 / (1.0 + np.exp2(-weight[best]))
     links = pd.DataFrame({"a": a[best], "b": b[best], "probability": probability,
                           "evidence": model.evidence(mdl, levels, best)})
-    return Resolution(pd.Series(pd.arrays.ArrowStringArray(ids), index=records.index), fewest, most, links)
+    return Resolution(pd.Series(ids, index=records.index), fewest, most, links)
 
 
 def links_table(resolution: Resolution, records: pd.DataFrame) -> pd.DataFrame:
