@@ -2,19 +2,13 @@
 
 numpy 2's ``np.unique`` builds a hash table when no inverse is asked for and is some fifty
 times slower than a sort on millions of int64 codes; with an inverse it sorts but also does
-work linkage never needs. These helpers are the plain sort, for the record-pair arrays that
+work linkage never needs. This helper is the plain sort, for the record-pair arrays that
 linkage builds in the millions.
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-
-def distinct(x: np.ndarray) -> np.ndarray:
-    """The distinct values of ``x``, sorted."""
-    y = np.sort(x)
-    return y[np.r_[True, y[1:] != y[:-1]]] if len(y) else y
 
 
 def distinct_inverse(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
