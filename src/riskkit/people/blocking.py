@@ -9,7 +9,9 @@ form no pairs in that pass; their records still meet in the other passes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,12 +25,22 @@ PAIR_BATCH = 2_000_000  # pairs formed at a time: bounds memory whatever the blo
 
 
 def _groups(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Positions with a block key (>= 0), sorted by key, and each key group's start and size
-    (one sort: dropping the unique keys first with a hash pass cost more than it saved)."""
-    pos = np.flatnonzero(block >= 0)
-    keys = block[pos]
-    order = np.argsort(keys)  # pairs are (min, max) and deduplicated: order within a key is irrelevant
-    pos, keys = pos[order], keys[order]
+    """Positions with a block key (>= 0), sorted by key, and each key group's start and size.
+
+    Each key and its position are packed into one integer and sorted as values, when they fit:
+    a vectorised sort of values is five times faster than an argsort. (Order within a key does
+    not matter: pairs are (min, max) and each is kept once.)"""
+    present = block >= 0
+    pos = np.arange(len(block)) if present.all() else np.flatnonzero(present)
+    keys = block[pos] if len(pos) < len(block) else block.astype(np.int64, copy=False)
+    bits = max(int(len(block) - 1).bit_length(), 1)
+    if len(keys) and int(keys.max()) < 2 ** (62 - bits):
+        packed = (keys << bits) | pos
+        packed.sort()
+        keys, pos = packed >> bits, packed & ((1 << bits) - 1)
+    else:  # keys too wide to pack beside a position
+        order = np.argsort(keys)
+        pos, keys = pos[order], keys[order]
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.empty(0, np.int64)
     return pos, starts, np.diff(np.r_[starts, len(keys)])
 
@@ -137,15 +149,17 @@ def passes(f: Fields) -> dict[str, Callable[[], np.ndarray]]:
                      if len(f.first.values) else -1, -1)
     last = np.where(f.last.codes >= 0, np.searchsorted(vocab, f.last.values.astype(str))[np.maximum(f.last.codes, 0)]
                     if len(f.last.values) else -1, -1)
-    dob = f.dob
-    y, m, d = dob // 10000, (dob // 100) % 100, dob % 100
-    dob_any_order = np.where(dob >= 0, y * 10000 + np.minimum(m, d) * 100 + np.maximum(m, d), -1)
+    y, m, d = f.dob // 10000, (f.dob // 100) % 100, f.dob % 100
+    # Dates as y*372 + m*31 + d (about 2^20, not yyyymmdd's 2^25), so that keys built from
+    # them stay narrow enough to sort packed with a position (see _groups).
+    dob = np.where(f.dob >= 0, y * 372 + m * 31 + d, -1)
+    dob_any_order = np.where(f.dob >= 0, y * 372 + np.minimum(m, d) * 31 + np.maximum(m, d), -1)
     initials = combine(_initial(f.first), _initial(f.last))
     # Forename and surname (either way round) alone would pair every namesake in a national
     # extract; a coarse second key each (a letter of the street or town, the postcode's first
     # two characters, the decade of birth) keeps the pairs few while one of them still agrees.
     names = _unordered(first, last)
-    decade = np.where(dob >= 0, dob // 100_000, -1)
+    decade = np.where(f.dob >= 0, f.dob // 100_000, -1)
     return {
         "forename and surname (either way round) and the street's first letter": lambda: combine(names, _initial(f.street)),
         "forename and surname (either way round) and the town's first letter": lambda: combine(names, _initial(f.town)),
@@ -185,8 +199,7 @@ def owned_pairs(f: Fields) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     millions). What is held instead is each earlier pass's block number per record (4 bytes a
     record a pass), to tell whether a pair was already formed."""
     earlier: list[Blocks] = []
-    for make in passes(f).values():
-        current = blocks(make())
+    for current in _ahead(passes(f).values()):
         if not len(current.sizes):
             continue
         for a, b in _pairs(current):
@@ -200,6 +213,27 @@ def owned_pairs(f: Fields) -> Iterator[tuple[np.ndarray, np.ndarray]]:
 
 
 _EMPTY = np.empty(0, np.int64)
+AHEAD = 2  # passes whose blocks are worked out at once on other threads
+
+
+def _ahead(makers: Iterable[Callable[[], np.ndarray]]) -> Iterator[Blocks]:
+    """Each pass's blocks, in order, worked out up to ``AHEAD`` passes ahead on threads while
+    the caller forms and scores the pairs of the current one. A pass is mostly sorting and
+    indexing, which numpy does without Python's lock, so two cores sort two passes at once.
+    Blocks do not depend on one another: the result is the same as one pass after another."""
+    makers = iter(makers)
+    with ThreadPoolExecutor(max_workers=AHEAD, thread_name_prefix="riskkit-blocking") as pool:
+        pending: deque[Future[Blocks]] = deque()
+        try:
+            for make in makers:
+                pending.append(pool.submit(lambda m=make: blocks(m())))
+                if len(pending) > AHEAD:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:  # stopped early (an error, an interrupt): passes not yet started never start
+            for future in pending:
+                future.cancel()
 
 
 def candidate_pairs(f: Fields) -> tuple[np.ndarray, np.ndarray]:

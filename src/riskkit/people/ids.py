@@ -42,12 +42,12 @@ def pseudonym_key() -> bytes:
                            f"{KEY_ENV} instead.") from None
 
 
-def _ids(details: pa.Array, secret: bytes) -> pa.Array:
-    """'P-' and 16 upper-case hex digits of a keyed BLAKE2b per person.
+def _digests(details: pa.Array, secret: bytes) -> np.ndarray:
+    """A keyed BLAKE2b (8 bytes) per value, as unsigned integers whose order is the order of
+    their hex text: the ids sort as numbers, not as a million strings.
 
-    The keyed state is prepared once and copied (saving a compression per person), the digests
-    are concatenated in one buffer and hex-encoded in one call, and Arrow slices that text into ids.
-    """
+    The keyed state is prepared once and copied (saving a compression per person), and the
+    digests are gathered in one buffer, a chunk at a time (Python bytes per value)."""
     copy = hashlib.blake2b(key=hashlib.sha256(secret).digest(), digest_size=8).copy
 
     def digest(blob: bytes) -> bytes:
@@ -55,9 +55,15 @@ def _ids(details: pa.Array, secret: bytes) -> pa.Array:
         h.update(blob)
         return h.digest()
 
-    digests = b"".join(map(digest, details.cast(pa.large_binary()).to_pylist()))  # map: no per-item bytecode loop
-    hexes = pa.LargeStringArray.from_buffers(len(details), pa.py_buffer(np.arange(len(details) + 1, dtype=np.int64) * 16),
-                                             pa.py_buffer(digests.hex().upper().encode()))
+    chunks = [b"".join(map(digest, details[i:i + ID_CHUNK].cast(pa.large_binary()).to_pylist()))  # map: no bytecode loop
+              for i in range(0, len(details), ID_CHUNK)]
+    return np.frombuffer(b"".join(chunks), dtype=">u8").astype(np.uint64)
+
+
+def _id_text(digests: np.ndarray) -> pa.Array:
+    """'P-' and the 16 upper-case hex digits of each digest, hex-encoded in one call."""
+    hexes = pa.LargeStringArray.from_buffers(len(digests), pa.py_buffer(np.arange(len(digests) + 1, dtype=np.int64) * 16),
+                                             pa.py_buffer(digests.astype(">u8").tobytes().hex().upper().encode()))
     return pac.binary_join_element_wise(pa.scalar("P-", pa.large_string()), hexes, pa.scalar("", pa.large_string()))
 
 
@@ -65,6 +71,31 @@ def _text(values: np.ndarray, codes: np.ndarray) -> pa.Array:
     """The values behind codes as Arrow text ('' when missing), each value converted once."""
     table = pa.array(list(values) + [""], type=pa.large_string())
     return table.take(pa.array(np.where(codes < 0, len(values), codes)))
+
+
+def _number_namesakes(digest: np.ndarray, key_text: pa.Array, root: np.ndarray, secret: bytes) -> None:
+    """Distinct people with identical details (two records nothing tells apart but a rule kept
+    apart) get "#1", "#2"... after the details, in the order of their first record, and the
+    digest of that text instead (in place). Only people whose digests tie are looked at."""
+    order = np.argsort(digest, kind="stable")
+    ordered = digest[order]
+    tied = np.r_[False, ordered[1:] == ordered[:-1]]
+    tied = order[tied | np.r_[tied[1:], False]]
+    if not len(tied):
+        return
+    canonical = pac.dictionary_encode(key_text.take(pa.array(tied))).indices.to_numpy(zero_copy_only=False)
+    by = np.lexsort((root[tied], canonical))
+    starts = np.r_[True, canonical[by][1:] != canonical[by][:-1]]
+    group_start = np.maximum.accumulate(np.where(starts, np.arange(len(tied)), 0))
+    suffix = np.empty(len(tied), np.int64)
+    suffix[by] = np.arange(len(tied)) - group_start
+    numbered = np.flatnonzero(suffix)
+    if len(numbered):
+        people = tied[numbered]
+        text = pac.binary_join_element_wise(key_text.take(pa.array(people)).cast(pa.large_string()),
+                                            pa.array([f"#{x}" for x in suffix[numbered].tolist()], type=pa.large_string()),
+                                            pa.scalar("", pa.large_string()))
+        digest[people] = _digests(text, secret)
 
 
 def details(full: Coded, dob: np.ndarray, postcode: Coded) -> pa.Array:
@@ -97,23 +128,14 @@ def person_ids(component: np.ndarray, n_comp: int, record_details: pa.Array, key
     root = np.full(n_comp, n)
     np.minimum.at(root, component, np.arange(n))
     key_text = record_details.take(pa.array(rep))
-    canonical = pac.dictionary_encode(key_text).indices.to_numpy(zero_copy_only=False)
-    order = np.lexsort((root, canonical))
-    starts = np.r_[True, canonical[order][1:] != canonical[order][:-1]]
-    group_start = np.maximum.accumulate(np.where(starts, np.arange(n_comp), 0))
-    suffix = np.empty(n_comp, np.int64)
-    suffix[order] = np.arange(n_comp) - group_start
-
     secret = key if key is not None else pseudonym_key()
-    tail = np.full(n_comp, "", dtype=object)
-    numbered = np.flatnonzero(suffix)
-    tail[numbered] = [f"#{x}" for x in suffix[numbered].tolist()]
-    blobs = pac.binary_join_element_wise(key_text, pa.array(tail, type=pa.large_string()), pa.scalar("", pa.large_string()))
-    ids = pa.concat_arrays([_ids(blobs[i:i + ID_CHUNK], secret) for i in range(0, n_comp, ID_CHUNK)])
-    order = pac.array_sort_indices(ids).to_numpy()
+    digest = _digests(key_text, secret)
+    _number_namesakes(digest, key_text, root, secret)
+    order = np.argsort(digest, kind="stable")
+    ordered = digest[order]
+    if (ordered[1:] == ordered[:-1]).any():  # two people with one id would be counted as one: never expected
+        raise AssertionError("two people were given the same pseudonymous id")
     rank = np.empty(n_comp, dtype=np.int64)
     rank[order] = np.arange(n_comp)
-    categories = pd.Index(pd.arrays.ArrowStringArray(ids.take(pa.array(order)).cast(pa.large_string())))
-    if not categories.is_unique:  # two people with one id would be counted as one: never expected
-        raise AssertionError("two people were given the same pseudonymous id")
+    categories = pd.Index(pd.arrays.ArrowStringArray(_id_text(ordered)))
     return pd.Categorical.from_codes(rank[component], categories=categories)
