@@ -8,6 +8,7 @@ spread back over the record pairs with integer indexing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -157,20 +158,33 @@ def _dob(series: pd.Series | None, n: int) -> np.ndarray:
     return value.to_numpy(dtype=np.int64)
 
 
+PREPARE_THREADS = 3  # details prepared at once: mostly Arrow kernels and hashing, which run without Python's lock (three beat two on two cores: some hold the lock)
+
+
 def prepare(records: pd.DataFrame) -> Fields:
-    """Every detail linkage uses, coded; columns the extract does not map are all missing."""
+    """Every detail linkage uses, coded; columns the extract does not map are all missing.
+    The details are independent of one another, so they are prepared on two threads."""
     n = len(records)
 
     def col(name: str) -> pd.Series | None:
         return records[name] if name in records else None
 
-    full, first, last = _names(records, n)
-    street, house = _coded_many(col("address"), n, _street, _house)
-    ni = _coded(col("ni_number"), n, _alnum_upper)
-    ni_valid = pac.match_substring_regex(pa.array(ni.values, type=pa.string()), NI_PATTERN).to_numpy(zero_copy_only=False)
-    return Fields(
-        n=n, full=full, first=first, last=last, dob=_dob(records["date_of_birth"] if "date_of_birth" in records else None, n),
-        street=street, house=house,
-        town=_coded(col("town"), n, _street), postcode=_coded(col("postcode"), n, _alnum_upper),
-        ni=ni, ni_valid=ni_valid, employee=_coded(col("employee_id"), n, _alnum_lower),
-        email=_coded(col("email"), n, _email), phone=_coded(col("phone"), n, _phone))
+    def ni() -> tuple[Coded, np.ndarray]:
+        coded = _coded(col("ni_number"), n, _alnum_upper)
+        valid = pac.match_substring_regex(pa.array(coded.values, type=pa.string()), NI_PATTERN)
+        return coded, valid.to_numpy(zero_copy_only=False)
+
+    jobs = {
+        "names": lambda: _names(records, n), "address": lambda: _coded_many(col("address"), n, _street, _house),
+        "dob": lambda: _dob(col("date_of_birth"), n), "town": lambda: _coded(col("town"), n, _street),
+        "postcode": lambda: _coded(col("postcode"), n, _alnum_upper), "ni": ni,
+        "employee": lambda: _coded(col("employee_id"), n, _alnum_lower),
+        "email": lambda: _coded(col("email"), n, _email), "phone": lambda: _coded(col("phone"), n, _phone),
+    }
+    with ThreadPoolExecutor(max_workers=PREPARE_THREADS, thread_name_prefix="riskkit-fields") as pool:
+        futures = {name: pool.submit(job) for name, job in jobs.items()}
+        done = {name: future.result() for name, future in futures.items()}
+    (full, first, last), (street, house), (ni_coded, ni_valid) = done["names"], done["address"], done["ni"]
+    return Fields(n=n, full=full, first=first, last=last, dob=done["dob"], street=street, house=house,
+                  town=done["town"], postcode=done["postcode"], ni=ni_coded, ni_valid=ni_valid,
+                  employee=done["employee"], email=done["email"], phone=done["phone"])
