@@ -8,6 +8,7 @@ values (rapidfuzz, all cores) and spread back over the record pairs.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -21,6 +22,7 @@ from rapidfuzz.distance import OSA, JaroWinkler
 from riskkit.people.fields import Coded, Fields
 
 MISSING = -1
+DENSE_PAIRS = 2**24  # pairs of distinct values up to which similarities are kept in a table (8 bytes each)
 
 
 def _similarity(coded: Coded, a: np.ndarray, b: np.ndarray, scorer=JaroWinkler.normalized_similarity,
@@ -38,11 +40,21 @@ def _similarity(coded: Coded, a: np.ndarray, b: np.ndarray, scorer=JaroWinkler.n
     todo = present & ~same
     if todo.any():
         width = np.int64(max(len(right.values), 1))
-        # A hash pass, not a sort: the distinct pairs' order does not matter, and hashing the
-        # few distinct pairs of a million record pairs is several times faster.
-        inverse, pair = pd.factorize(ca[todo] * width + cb[todo])
-        left_text, right_text = coded.text(pair // width), right.text(pair % width)
-        out[todo] = process.cpdist(left_text, right_text, scorer=scorer, workers=-1)[inverse]
+        key = ca[todo] * width + cb[todo]
+        space = len(coded.values) * int(width)
+        if space <= DENSE_PAIRS:  # few distinct values (forenames, streets): a table of every pair of them
+            seen = np.zeros(space, dtype=bool)
+            seen[key] = True
+            pair = np.flatnonzero(seen)
+            table = np.empty(space)
+            table[pair] = process.cpdist(coded.text(pair // width), right.text(pair % width), scorer=scorer, workers=-1)
+            out[todo] = table[key]
+        else:
+            # A hash pass, not a sort: the distinct pairs' order does not matter, and hashing the
+            # few distinct pairs of a million record pairs is several times faster.
+            inverse, pair = pd.factorize(key)
+            left_text, right_text = coded.text(pair // width), right.text(pair % width)
+            out[todo] = process.cpdist(left_text, right_text, scorer=scorer, workers=-1)[inverse]
     return out
 
 
@@ -232,22 +244,35 @@ def _digits(dob: np.ndarray) -> np.ndarray:
     return ((dob[:, None] // 10 ** np.arange(8, dtype=np.int64)) % 10).astype(np.uint8)
 
 
+_BYTE_LOW_BITS = np.uint64(0x0101010101010101)
+_TWO_DIGITS = np.uint64(0xFFFF)
+
+
+def _bytes_set(x: np.ndarray) -> np.ndarray:
+    """How many of the eight bytes of each integer are not zero."""
+    for shift in (4, 2, 1):  # each byte becomes 1 when any of its bits is set
+        x = x | (x >> np.uint64(shift))
+    x &= _BYTE_LOW_BITS
+    return ((x * _BYTE_LOW_BITS) >> np.uint64(56)).astype(np.int64)  # the sum of the bytes
+
+
 def date_of_birth(f: Fields, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """4 same; 3 one digit out, two adjacent digits transposed, or day and month swapped;
-    2 two digits out; 0 different. Digit by digit on the pairs that differ only, from each
-    distinct date's digits worked out once."""
+    2 two digits out; 0 different. Digit by digit on the dates' digits packed a byte each
+    (``Fields.dob_digits``): a million pairs in a few whole-array operations."""
     da, db = f.dob[a], f.dob[b]
     level = np.where((da < 0) | (db < 0), MISSING, np.where(da == db, 4, 0)).astype(np.int8)
     idx = np.flatnonzero(level == 0)
-    x, y = da[idx], db[idx]
-    codes, dates = pd.factorize(np.concatenate([x, y]))
-    table = _digits(np.asarray(dates, dtype=np.int64))
-    dx, dy = table[codes[:len(idx)]], table[codes[len(idx):]]
+    wa, wb = f.dob_digits[a[idx]], f.dob_digits[b[idx]]
+    hamming = _bytes_set(wa ^ wb)
+    adjacent = np.zeros(len(idx), dtype=bool)
+    two = np.flatnonzero(hamming == 2)  # neighbours k-1 and k swapped? digit by digit, for these few
+    dx, dy = _digits(da[idx[two]]), _digits(db[idx[two]])
     differ = dx != dy
-    hamming = differ.sum(axis=1)
-    # neighbours k-1 and k swapped
-    adjacent = (differ[:, 1:] & differ[:, :-1] & (dx[:, 1:] == dy[:, :-1]) & (dy[:, 1:] == dx[:, :-1])).any(axis=1)
-    day_month = (x // 10000 == y // 10000) & ((x // 100) % 100 == y % 100) & (x % 100 == (y // 100) % 100)
+    adjacent[two] = (differ[:, 1:] & differ[:, :-1] & (dx[:, 1:] == dy[:, :-1]) & (dy[:, 1:] == dx[:, :-1])).any(axis=1)
+    sixteen = np.uint64(16)
+    day_month = (((wa ^ wb) >> np.uint64(32)) == 0) & ((wa & _TWO_DIGITS) == ((wb >> sixteen) & _TWO_DIGITS)) \
+        & (((wa >> sixteen) & _TWO_DIGITS) == (wb & _TWO_DIGITS))
     level[idx] = np.select([(hamming == 1) | day_month | (adjacent & (hamming == 2)), hamming == 2], [3, 2], 0)
     return level
 
@@ -280,9 +305,9 @@ def town(f: Fields, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(sim), MISSING, level).astype(np.int8)
 
 
-def levels(f: Fields, a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
-    """Every comparison for the pairs, named as in the model file. First and last names given
-    the other way round are compared crosswise and scored as near agreement."""
+def _names(f: Fields, a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
+    """Forename and surname levels; names given the other way round are compared crosswise
+    and scored as near agreement."""
     first, last = forename(f, a, b), surname(f, a, b)
     weak = (first < 3) | (last < 3)
     swap = np.zeros(len(a), dtype=bool)
@@ -291,10 +316,28 @@ def levels(f: Fields, a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
         swap[idx] = swapped(f, a[idx], b[idx])
         first = np.where(swap, np.maximum(first, 3), first).astype(np.int8)
         last = np.where(swap, np.maximum(last, 3), last).astype(np.int8)
+    return {"forename": first, "surname": last, "names_swapped": swap.astype(np.int8)}
+
+
+def _the_rest(f: Fields, a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
     return {
-        "forename": first, "surname": last, "names_swapped": swap.astype(np.int8),
-        "date_of_birth": date_of_birth(f, a, b), "street": street(f, a, b), "house_number": exact(f.house, a, b),
+        "date_of_birth": date_of_birth(f, a, b), "house_number": exact(f.house, a, b),
         "town": town(f, a, b), "postcode": exact_or_near(f.postcode, a, b), "ni_number": exact_or_near(f.ni, a, b),
         "employee_id": exact_or_near(f.employee, a, b), "email": exact_or_near(f.email, a, b),
         "phone": exact_or_near(f.phone, a, b),
     }
+
+
+def levels(f: Fields, a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
+    """Every comparison for the pairs, named as in the model file. The dates and identifiers
+    are compared on another thread while the names and streets are (numpy and rapidfuzz work
+    without Python's lock, so the two share the cores)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskkit-compare") as pool:
+        rest = pool.submit(_the_rest, f, a, b)
+        names = _names(f, a, b)
+        street_level = street(f, a, b)
+        other = rest.result()
+    order = ["forename", "surname", "names_swapped", "date_of_birth", "street", "house_number", "town", "postcode",
+             "ni_number", "employee_id", "email", "phone"]
+    found = {**names, "street": street_level, **other}
+    return {name: found[name] for name in order}
