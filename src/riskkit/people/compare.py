@@ -23,6 +23,7 @@ from riskkit.people.fields import Coded, Fields
 
 MISSING = -1
 DENSE_PAIRS = 2**24  # pairs of distinct values up to which similarities are kept in a table (8 bytes each)
+MATRIX_FACTOR = 4  # score every pair of the values in use when that is at most this many times the pairs needed
 
 
 def _similarity(coded: Coded, a: np.ndarray, b: np.ndarray, scorer=JaroWinkler.normalized_similarity,
@@ -46,9 +47,18 @@ def _similarity(coded: Coded, a: np.ndarray, b: np.ndarray, scorer=JaroWinkler.n
             seen = np.zeros(space, dtype=bool)
             seen[key] = True
             pair = np.flatnonzero(seen)
-            table = np.empty(space)
-            table[pair] = process.cpdist(coded.text(pair // width), right.text(pair % width), scorer=scorer, workers=-1)
-            out[todo] = table[key]
+            rows, cols = np.flatnonzero(np.bincount(pair // width)), np.flatnonzero(np.bincount(pair % width))
+            if len(rows) * len(cols) <= MATRIX_FACTOR * len(pair):
+                # Most pairs of the values in use occur: score them all as a matrix, each value
+                # converted once, rather than two Python strings per pair.
+                matrix = process.cdist(coded.text(rows), right.text(cols), scorer=scorer, workers=-1)
+                row_of, col_of = np.zeros(len(coded.values), np.int64), np.zeros(len(right.values), np.int64)
+                row_of[rows], col_of[cols] = np.arange(len(rows)), np.arange(len(cols))
+                out[todo] = matrix[row_of[ca[todo]], col_of[cb[todo]]]
+            else:
+                table = np.empty(space)
+                table[pair] = process.cpdist(coded.text(pair // width), right.text(pair % width), scorer=scorer, workers=-1)
+                out[todo] = table[key]
         else:
             # A hash pass, not a sort: the distinct pairs' order does not matter, and hashing the
             # few distinct pairs of a million record pairs is several times faster.
