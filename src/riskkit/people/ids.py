@@ -73,16 +73,17 @@ def _text(values: np.ndarray, codes: np.ndarray) -> pa.Array:
     return table.take(pa.array(np.where(codes < 0, len(values), codes)))
 
 
-def _number_namesakes(digest: np.ndarray, key_text: pa.Array, root: np.ndarray, secret: bytes) -> None:
+def _number_namesakes(digest: np.ndarray, order: np.ndarray, key_text: pa.Array, root: np.ndarray,
+                      secret: bytes) -> bool:
     """Distinct people with identical details (two records nothing tells apart but a rule kept
     apart) get "#1", "#2"... after the details, in the order of their first record, and the
-    digest of that text instead (in place). Only people whose digests tie are looked at."""
-    order = np.argsort(digest, kind="stable")
+    digest of that text instead (in place; True when any changed). Only people whose digests
+    tie (``order`` sorts them) are looked at."""
     ordered = digest[order]
     tied = np.r_[False, ordered[1:] == ordered[:-1]]
     tied = order[tied | np.r_[tied[1:], False]]
     if not len(tied):
-        return
+        return False
     canonical = pac.dictionary_encode(key_text.take(pa.array(tied))).indices.to_numpy(zero_copy_only=False)
     by = np.lexsort((root[tied], canonical))
     starts = np.r_[True, canonical[by][1:] != canonical[by][:-1]]
@@ -96,6 +97,7 @@ def _number_namesakes(digest: np.ndarray, key_text: pa.Array, root: np.ndarray, 
                                             pa.array([f"#{x}" for x in suffix[numbered].tolist()], type=pa.large_string()),
                                             pa.scalar("", pa.large_string()))
         digest[people] = _digests(text, secret)
+    return bool(len(numbered))
 
 
 def details(full: Coded, dob: np.ndarray, postcode: Coded) -> pa.Array:
@@ -130,12 +132,13 @@ def person_ids(component: np.ndarray, n_comp: int, record_details: pa.Array, key
     key_text = record_details.take(pa.array(rep))
     secret = key if key is not None else pseudonym_key()
     digest = _digests(key_text, secret)
-    _number_namesakes(digest, key_text, root, secret)
-    order = np.argsort(digest, kind="stable")
+    order = np.argsort(digest)  # digests are distinct but for namesakes, numbered next
+    if _number_namesakes(digest, order, key_text, root, secret):
+        order = np.argsort(digest)
     ordered = digest[order]
     if (ordered[1:] == ordered[:-1]).any():  # two people with one id would be counted as one: never expected
         raise AssertionError("two people were given the same pseudonymous id")
     rank = np.empty(n_comp, dtype=np.int64)
     rank[order] = np.arange(n_comp)
     categories = pd.Index(pd.arrays.ArrowStringArray(_id_text(ordered)))
-    return pd.Categorical.from_codes(rank[component], categories=categories)
+    return pd.Categorical.from_codes(rank[component], categories=categories, validate=False)
