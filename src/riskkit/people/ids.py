@@ -74,18 +74,23 @@ def _text(values: np.ndarray, codes: np.ndarray) -> pa.Array:
 
 
 def _number_namesakes(digest: np.ndarray, order: np.ndarray, key_text: pa.Array, root: np.ndarray,
-                      secret: bytes) -> bool:
-    """Distinct people with identical details (two records nothing tells apart but a rule kept
-    apart) get "#1", "#2"... after the details, in the order of their first record, and the
-    digest of that text instead (in place; True when any changed). Only people whose digests
-    tie (``order`` sorts them) are looked at."""
+                      secret: bytes, component: np.ndarray, record_details: pa.Array) -> bool:
+    """Distinct people whose ids would come from identical details (records nothing tells apart
+    but a rule kept apart) get "#1", "#2"... after the details, and the digest of that text
+    instead (in place; True when any changed). Only people whose digests tie (``order`` sorts
+    them) are looked at.
+
+    They are numbered in the order of all their records' details, and only people whose
+    records are all alike by the order of their first record: so a person with a further,
+    different record keeps one id however the rows are ordered (found by the permutation
+    property test), and only people nothing at all tells apart can swap ids."""
     ordered = digest[order]
     tied = np.r_[False, ordered[1:] == ordered[:-1]]
     tied = order[tied | np.r_[tied[1:], False]]
     if not len(tied):
         return False
     canonical = pac.dictionary_encode(key_text.take(pa.array(tied))).indices.to_numpy(zero_copy_only=False)
-    by = np.lexsort((root[tied], canonical))
+    by = np.lexsort((root[tied], _all_details(tied, component, record_details), canonical))
     starts = np.r_[True, canonical[by][1:] != canonical[by][:-1]]
     group_start = np.maximum.accumulate(np.where(starts, np.arange(len(tied)), 0))
     suffix = np.empty(len(tied), np.int64)
@@ -98,6 +103,17 @@ def _number_namesakes(digest: np.ndarray, order: np.ndarray, key_text: pa.Array,
                                             pa.scalar("", pa.large_string()))
         digest[people] = _digests(text, secret)
     return bool(len(numbered))
+
+
+def _all_details(people: np.ndarray, component: np.ndarray, record_details: pa.Array) -> np.ndarray:
+    """A rank per chosen person of the sorted details of all their records (few people: those
+    whose ids tie)."""
+    records = np.flatnonzero(np.isin(component, people))
+    held: dict[int, list[str]] = {}
+    for person, text in zip(component[records].tolist(), record_details.take(pa.array(records)).to_pylist(), strict=True):
+        held.setdefault(person, []).append(text)
+    signature = np.array(["\x00".join(sorted(held[p])) for p in people.tolist()], dtype=object)
+    return np.unique(signature, return_inverse=True)[1].reshape(-1)
 
 
 def details(full: Coded, dob: np.ndarray, postcode: Coded) -> pa.Array:
@@ -133,7 +149,7 @@ def person_ids(component: np.ndarray, n_comp: int, record_details: pa.Array, key
     secret = key if key is not None else pseudonym_key()
     digest = _digests(key_text, secret)
     order = np.argsort(digest)  # digests are distinct but for namesakes, numbered next
-    if _number_namesakes(digest, order, key_text, root, secret):
+    if _number_namesakes(digest, order, key_text, root, secret, component, record_details):
         order = np.argsort(digest)
     ordered = digest[order]
     if (ordered[1:] == ordered[:-1]).any():  # two people with one id would be counted as one: never expected
