@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 
 from riskkit.errors import ExtractError
@@ -198,3 +199,31 @@ def test_title_line_above_a_semicolon_or_tab_header_does_not_hide_the_delimiter(
     assert data.rows_read == 11 and data.rows_analysed == 11
     assert set(data.records["full_name"]) == {f"Person {i}" for i in range(1, 12)}
     assert any("title" in f["check"] for f in data.findings)
+
+
+@pytest.mark.parametrize("bad_row", [False, True])
+def test_multithreaded_read_gives_the_single_threaded_rows(tmp_path, bad_row):
+    """The whole-file read uses all cores when every row parses and falls back to the
+    single-threaded reader (which numbers an unparseable row) when one does not; either way
+    the rows, their numbers and the unparseable rows match the single-threaded stream's."""
+    from riskkit.readers import _read_csv, iter_csv
+
+    lines = ["Report title", "", "name,town,notes"]
+    lines += [f'Person {i},Town {i % 7},"line one\nline two"' if i % 50 == 0 else f"Person {i},Town {i % 7},x"
+              for i in range(3000)]
+    if bad_row:
+        lines.insert(1500, "too,many,fields,here")
+    path = tmp_path / "extract.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    whole = _read_csv(path, None, None)
+    streamed = list(iter_csv(path, block_bytes=1 << 14))
+    expected = pd.concat([b.frame for b in streamed], ignore_index=True)
+    pd.testing.assert_frame_equal(whole.frame.reset_index(drop=True), expected)
+    assert whole.bad_rows == [r for b in streamed for r in b.bad_rows]
+    assert len(whole.bad_rows) == int(bad_row)
+    assert whole.title_rows == 1
+    # Rows are numbered as records after the header on line 3 (a value over two lines is one
+    # record); the unparseable row, when there is one, is the 1,498th record (row 1,501).
+    person = whole.frame["name"].str.removeprefix("Person ").astype(int).to_numpy()
+    assert (whole.frame["source_row"].to_numpy() == 4 + person + (bad_row & (person >= 1497))).all()
+    assert whole.bad_rows == ([(1501, "row has 4 fields, header has 3")] if bad_row else [])

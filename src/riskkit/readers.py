@@ -253,13 +253,15 @@ def iter_csv(path: Path, encoding: str | None = None, delimiter: str | None = No
             new_bad = bad[seen_bad:]
             seen_bad = len(bad)
             frame = batch.to_pandas()
-            consumed = len(frame) + len(new_bad)
-            records += consumed
-            rows = np.arange(next_row, next_row + consumed)
-            if new_bad:
-                rows = rows[~np.isin(rows, [n for n, _ in new_bad])]
-            frame["source_row"] = rows[: len(frame)]
-            next_row += consumed
+            records += len(frame) + len(new_bad)
+            # The rows of this batch are the next numbers that are not unparseable rows. Arrow
+            # may report a bad row of the block after this one before it returns this batch
+            # (it reads ahead), so bad rows are skipped by their numbers, not counted here.
+            skip = [n for n, _ in bad if n >= next_row]
+            rows = np.arange(next_row, next_row + len(frame) + len(skip))
+            rows = rows[~np.isin(rows, skip)][: len(frame)] if skip else rows[: len(frame)]
+            frame["source_row"] = rows
+            next_row = int(rows[-1]) + 1 if len(rows) else next_row
             yield RawTable(frame, new_bad, title_rows=0 if emitted else layout.title_rows,
                            header_row=layout.header_row)
             emitted = True
@@ -276,7 +278,54 @@ def iter_csv(path: Path, encoding: str | None = None, delimiter: str | None = No
     physical.check(path, encoding, delimiter, layout.lines, layout.header_lines, records, len(headers))
 
 
+class _RowNumbersNeededError(Exception):
+    """A row could not be parsed while reading on several threads, which do not number rows."""
+
+
+def _read_csv_threaded(path: Path, encoding: str | None, delimiter: str | None,
+                       header_row: int | None) -> RawTable:
+    """The whole file on all cores (Arrow's multi-threaded reader, as ``pd.read_csv(engine=
+    "pyarrow")`` reads), rows numbered in order: the common case of a file whose every row
+    parses. Raises ``_RowNumbersNeededError`` when a row does not, because only the single-threaded
+    reader can say which row it was."""
+    layout = _csv_setup(path, encoding, delimiter, header_row)
+
+    bad: list[int] = []
+
+    def on_bad(row: pacsv.InvalidRow) -> str:
+        bad.append(1)  # an exception here would be printed by Arrow, not raised
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=layout.headers, skip_rows=layout.header_row,
+                                           encoding=layout.encoding, use_threads=True),
+            parse_options=pacsv.ParseOptions(delimiter=layout.delimiter, newlines_in_values=True, invalid_row_handler=on_bad),
+            convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in layout.headers},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        raise _RowNumbersNeededError from None  # the single-threaded reader names the problem
+    if bad:
+        raise _RowNumbersNeededError
+    frame = table.to_pandas()
+    del table
+    frame["source_row"] = np.arange(layout.header_row + 1, layout.header_row + 1 + len(frame))
+    physical.check(path, layout.encoding, layout.delimiter, layout.lines, layout.header_lines, len(frame),
+                   len(layout.headers))
+    return RawTable(frame, [], title_rows=layout.title_rows, header_row=layout.header_row)
+
+
 def _read_csv(path: Path, encoding: str | None, delimiter: str | None, header_row: int | None = None) -> RawTable:
+    try:
+        table = _read_csv_threaded(path, encoding, delimiter, header_row)
+    except _RowNumbersNeededError:
+        table = None
+    if table is not None:
+        if table.rows_read == 0:
+            raise ExtractError(f"{path}: has a header but no data rows; check that this is the right export.")
+        return table
     blocks = list(iter_csv(path, encoding, delimiter, block_bytes=1 << 30, header_row=header_row))
     frame = pd.concat([b.frame for b in blocks], ignore_index=True)
     table = RawTable(frame, [r for b in blocks for r in b.bad_rows], title_rows=blocks[0].title_rows,
