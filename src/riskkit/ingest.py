@@ -389,7 +389,7 @@ def ingest(incident: Incident, partition_bytes: int | None = PARTITION_BYTES) ->
     records = _concat(parts)
     del parts
     records.insert(0, "record_id", range(len(records)))
-    records = RECORD_SCHEMA.validate(records)
+    records = RECORD_SCHEMA.validate(records, inplace=True)  # checked, not copied (coerce is off)
     quarantine = pd.concat(quarantined, ignore_index=True, sort=False)
     result = Ingested(records=records, quarantine=quarantine, files=files,
                       findings=[{"check": k, "count": v} for k, v in findings.items()],

@@ -48,18 +48,32 @@ def _groups(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 @dataclass(frozen=True)
 class Blocks:
     """One pass's blocks that form pairs (two to ``max_block`` records): the records sorted by
-    block, each block's start and size, and each record's block number (-1 for a record in no
-    such block), so that later passes can tell whether a pair was already found here."""
+    block and each block's start and size, among ``n`` records."""
 
     pos: np.ndarray
     starts: np.ndarray
     sizes: np.ndarray
-    label: np.ndarray  # int32 per record
+    n: int
 
-    def together(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Whether each pair (a, b) shares one of these blocks (so this pass forms it)."""
-        la = self.label[a]
-        return (la >= 0) & (la == self.label[b])
+    @property
+    def pairs(self) -> int:
+        return int((self.sizes * (self.sizes - 1) // 2).sum())
+
+    def labels(self) -> np.ndarray:
+        """Each record's block number (int32; -1 for a record in no such block), so that later
+        passes can tell whether a pair was already found here."""
+        label = np.full(self.n, -1, np.int32)
+        total = int(self.sizes.sum())
+        offset = np.arange(total) - np.repeat(np.cumsum(self.sizes) - self.sizes, self.sizes)
+        label[self.pos[np.repeat(self.starts, self.sizes) + offset]] = np.repeat(
+            np.arange(len(self.sizes), dtype=np.int32), self.sizes)
+        return label
+
+
+def _together(label: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether each pair (a, b) shares one of a pass's blocks (``Blocks.labels``)."""
+    la = label[a]
+    return (la >= 0) & (la == label[b])
 
 
 def blocks(block: np.ndarray, max_block: int | None = None) -> Blocks:
@@ -68,11 +82,7 @@ def blocks(block: np.ndarray, max_block: int | None = None) -> Blocks:
     limit = MAX_BLOCK if max_block is None else max_block
     pos, starts, sizes = _groups(block)
     ok = (sizes > 1) & (sizes <= limit)
-    label = np.full(len(block), -1, np.int32)
-    number = np.cumsum(ok) - 1
-    member = np.repeat(ok, sizes)
-    label[pos[member]] = np.repeat(number[ok], sizes[ok]).astype(np.int32)
-    return Blocks(pos, starts[ok], sizes[ok], label)
+    return Blocks(pos, starts[ok], sizes[ok], len(block))
 
 
 def _pairs(b: Blocks) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -190,29 +200,62 @@ def passes(f: Fields) -> dict[str, Callable[[], np.ndarray]]:
     }
 
 
-def owned_pairs(f: Fields) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Every distinct record pair (i < j) sharing a key in any pass, each exactly once, in
-    batches: a pair belongs to the first pass that forms it, and a later pass drops it.
+COLLECT_PAIRS = 8_000_000  # candidate pairs (8 bytes each) gathered and sorted before ownership takes over
 
-    Each batch can be compared, scored and mostly discarded as it is made, so the candidate
-    pairs of all passes are never held at once (at ten million records they ran to hundreds of
-    millions). What is held instead is each earlier pass's block number per record (4 bytes a
-    record a pass), to tell whether a pair was already formed."""
-    earlier: list[Blocks] = []
+
+def owned_pairs(f: Fields, collect_pairs: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Every distinct record pair (i < j) sharing a key in any pass, each exactly once, in
+    batches.
+
+    While the passes' pairs number at most ``collect_pairs`` (``COLLECT_PAIRS``) they are
+    gathered and their duplicates dropped by one sort: at a million records that is all of
+    them. Beyond that a pair belongs to the first pass that forms it and a later pass drops
+    it, so each batch can be compared, scored and mostly discarded as it is made and the
+    candidate pairs of all passes are never held at once (at ten million records they ran to
+    hundreds of millions). What is held instead is each earlier pass's block number per
+    record (4 bytes a record a pass), to tell whether a pair was already formed. Either way
+    the pairs are the same; only the work and the memory differ."""
+    budget = COLLECT_PAIRS if collect_pairs is None else collect_pairs
+    n = np.int64(max(f.n, 1))
+    gathered: list[np.ndarray] = []  # pairs as a * n + b
+    held: list[Blocks] = []  # the passes gathered so far
+    count = 0
+    earlier: list[np.ndarray] | None = None  # the passes' block numbers, once ownership took over
     for current in _ahead(passes(f).values()):
         if not len(current.sizes):
             continue
+        if earlier is None and count + current.pairs <= budget:
+            gathered.extend(a * n + b for a, b in _pairs(current))
+            held.append(current)
+            count += current.pairs
+            continue
+        if earlier is None:  # too many to gather: what was gathered first, then ownership
+            yield from _distinct(gathered, n)
+            earlier, gathered, held = [h.labels() for h in held], [], []
         for a, b in _pairs(current):
             new = np.ones(len(a), dtype=bool)
-            for before in earlier:
-                new &= ~before.together(a, b)
+            for label in earlier:
+                new &= ~_together(label, a, b)
             if new.any():
                 yield a[new], b[new]
-        earlier.append(Blocks(_EMPTY, _EMPTY, _EMPTY, current.label))  # only the labels are needed later
+        earlier.append(current.labels())
         del current
+    if earlier is None:
+        yield from _distinct(gathered, n)
 
 
-_EMPTY = np.empty(0, np.int64)
+def _distinct(keys: list[np.ndarray], n: np.int64) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The distinct pairs among pairs packed as a * n + b, in order, in batches."""
+    if not keys:
+        return
+    pair = np.concatenate(keys)
+    pair.sort()
+    pair = pair[np.r_[True, pair[1:] != pair[:-1]]]
+    for i in range(0, len(pair), PAIR_BATCH):
+        part = pair[i:i + PAIR_BATCH]
+        yield part // n, part % n
+
+
 AHEAD = 2  # passes whose blocks are worked out at once on other threads
 
 
