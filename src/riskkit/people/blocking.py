@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pac
 
 from riskkit.people.fields import Coded, Fields
+from riskkit.people.threads import worth_threads
 
 MAX_BLOCK = 1_000  # records sharing one key beyond which that key forms no pairs
 PAIR_BATCH = 2_000_000  # pairs formed at a time: bounds memory whatever the blocks
@@ -221,7 +222,8 @@ def owned_pairs(f: Fields, collect_pairs: int | None = None) -> Iterator[tuple[n
     held: list[Blocks] = []  # the passes gathered so far
     count = 0
     earlier: list[np.ndarray] | None = None  # the passes' block numbers, once ownership took over
-    for current in _ahead(passes(f).values()):
+    makers = passes(f).values()
+    for current in (_ahead(makers) if worth_threads(f.n) else (blocks(make()) for make in makers)):
         if not len(current.sizes):
             continue
         if earlier is None and count + current.pairs <= budget:

@@ -20,6 +20,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from riskkit.people.fields import Coded, Fields
+from riskkit.people.threads import worth_threads
 
 MISSING = -1
 DENSE_PAIRS = 2**24  # pairs of distinct values up to which similarities are kept in a table (8 bytes each)
@@ -356,11 +357,14 @@ def levels(f: Fields, a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
     """Every comparison for the pairs, named as in the model file. The dates and identifiers
     are compared on another thread while the names and streets are (numpy and rapidfuzz work
     without Python's lock, so the two share the cores)."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskkit-compare") as pool:
-        rest = pool.submit(_the_rest, f, a, b)
-        names = _names(f, a, b)
-        street_level = street(f, a, b)
-        other = rest.result()
+    if worth_threads(len(a)):
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskkit-compare") as pool:
+            rest = pool.submit(_the_rest, f, a, b)
+            names = _names(f, a, b)
+            street_level = street(f, a, b)
+            other = rest.result()
+    else:
+        names, street_level, other = _names(f, a, b), street(f, a, b), _the_rest(f, a, b)
     order = ["forename", "surname", "names_swapped", "date_of_birth", "street", "house_number", "town", "postcode",
              "ni_number", "employee_id", "email", "phone"]
     found = {**names, "street": street_level, **other}

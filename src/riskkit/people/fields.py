@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pac
 
 from riskkit import normalise
+from riskkit.people.threads import worth_threads
 
 # A National Insurance number as HMRC issues them: two prefix letters (not D, F, I, Q, U, V;
 # the second not O), six digits, and a suffix A-D that some systems leave off.
@@ -78,8 +79,7 @@ def _distinct(series: pd.Series) -> tuple[np.ndarray, pa.Array]:
     text is encoded by Arrow and its values stay in Arrow: going through Python strings cost a
     tenth of a second for each half-million distinct addresses."""
     if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
-        chunked = pa.chunked_array(series.array._pa_array)
-        encoded = pac.dictionary_encode(chunked.combine_chunks() if chunked.num_chunks else pa.array([], pa.string()))
+        encoded = pac.dictionary_encode(_one_array(pa.array(series.array)))
         codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
         return codes, encoded.dictionary.cast(pa.string())
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
@@ -127,7 +127,14 @@ def _house(s: pa.Array) -> pa.Array:
 
 def _name_key(s: pa.Array) -> pa.Array:
     keys = normalise.name_key(pd.Series(pd.arrays.ArrowStringArray(s.cast(pa.large_string()))))
-    return pa.array(keys.array).cast(pa.string())
+    return _one_array(pa.array(keys.array)).cast(pa.string())
+
+
+def _one_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One contiguous Arrow array (pandas keeps Arrow text as chunks, possibly none)."""
+    if isinstance(values, pa.ChunkedArray):
+        return values.combine_chunks() if values.num_chunks else pa.array([], values.type)
+    return values
 
 
 def _split(full: Coded) -> tuple[Coded, Coded]:
@@ -214,9 +221,12 @@ def prepare(records: pd.DataFrame) -> Fields:
         "employee": lambda: _coded(col("employee_id"), n, _alnum_lower),
         "email": lambda: _coded(col("email"), n, _email), "phone": lambda: _coded(col("phone"), n, _phone),
     }
-    with ThreadPoolExecutor(max_workers=PREPARE_THREADS, thread_name_prefix="riskkit-fields") as pool:
-        futures = {name: pool.submit(job) for name, job in jobs.items()}
-        done = {name: future.result() for name, future in futures.items()}
+    if worth_threads(n):
+        with ThreadPoolExecutor(max_workers=PREPARE_THREADS, thread_name_prefix="riskkit-fields") as pool:
+            futures = {name: pool.submit(job) for name, job in jobs.items()}
+            done = {name: future.result() for name, future in futures.items()}
+    else:
+        done = {name: job() for name, job in jobs.items()}
     (full, first, last), (street, house), (ni_coded, ni_valid) = done["names"], done["address"], done["ni"]
     return Fields(n=n, full=full, first=first, last=last, dob=done["dob"], dob_digits=digit_bytes(done["dob"]),
                   street=street, house=house,
