@@ -281,7 +281,9 @@ def canonicalise(raw: pd.DataFrame, incident: Incident) -> tuple[pd.DataFrame, p
     mapped = {c for spec in incident.files for c in spec.all_columns}
     if "case_ref" in mapped:
         _missing(missing, "case_ref", "no case reference (the record is a case of its own)", df["case_ref"].isna())
-    df["case_ref"] = df["case_ref"].fillna(df["source_file"] + "#" + df["source_row"].astype("string"))
+    no_case = df["case_ref"].isna()
+    if no_case.any():  # the file and row as its reference, built only for the rows without one
+        df.loc[no_case, "case_ref"] = df.loc[no_case, "source_file"] + "#" + df.loc[no_case, "source_row"].astype("string")
 
     df["role"], unknown_role = _roles(raw["role"], "staff" if "role" not in mapped else "other")
     if unknown_role.any():
