@@ -255,3 +255,27 @@ def test_property_one_keystroke_apart_agrees_with_rapidfuzz_osa(pairs, long_valu
     found = _near(coded, a, b)
     expected = [-1 if not x or not y else min(OSA.distance(x, y), 2) for x, y in pairs]
     assert found.tolist() == expected
+
+
+def test_a_step_stopped_early_hands_back_control_without_waiting_for_its_threads():
+    """An interrupt or error in a threaded step of the resolution returns at once: queued work
+    is cancelled and running work is not waited for."""
+    import threading
+
+    from riskkit.people.threads import pool
+
+    started, release = threading.Event(), threading.Event()
+
+    def work() -> bool:
+        started.set()
+        return release.wait(30)
+
+    with pytest.raises(KeyboardInterrupt):
+        with pool(1, "test") as workers:
+            running = workers.submit(work)
+            queued = workers.submit(work)
+            assert started.wait(30)
+            raise KeyboardInterrupt
+    assert not running.done() and queued.cancelled()  # a pool that waited would have finished both
+    release.set()
+    assert running.result(timeout=30) is True

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pac
 
 from riskkit.people.fields import Coded, Fields
-from riskkit.people.threads import worth_threads
+from riskkit.people.threads import pool, worth_threads
 
 MAX_BLOCK = 1_000  # records sharing one key beyond which that key forms no pairs
 PAIR_BATCH = 2_000_000  # pairs formed at a time: bounds memory whatever the blocks
@@ -267,11 +267,11 @@ def _ahead(makers: Iterable[Callable[[], np.ndarray]]) -> Iterator[Blocks]:
     indexing, which numpy does without Python's lock, so two cores sort two passes at once.
     Blocks do not depend on one another: the result is the same as one pass after another."""
     makers = iter(makers)
-    with ThreadPoolExecutor(max_workers=AHEAD, thread_name_prefix="riskkit-blocking") as pool:
+    with pool(AHEAD, "riskkit-blocking") as workers:
         pending: deque[Future[Blocks]] = deque()
         try:
             for make in makers:
-                pending.append(pool.submit(lambda m=make: blocks(m())))
+                pending.append(workers.submit(lambda m=make: blocks(m())))
                 if len(pending) > AHEAD:
                     yield pending.popleft().result()
             while pending:

@@ -8,7 +8,6 @@ values (rapidfuzz, all cores) and spread back over the record pairs.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -20,7 +19,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from riskkit.people.fields import Coded, Fields
-from riskkit.people.threads import worth_threads
+from riskkit.people.threads import pool, worth_threads
 
 MISSING = -1
 DENSE_PAIRS = 2**24  # pairs of distinct values up to which similarities are kept in a table (8 bytes each)
@@ -358,8 +357,8 @@ def levels(f: Fields, a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
     are compared on another thread while the names and streets are (numpy and rapidfuzz work
     without Python's lock, so the two share the cores)."""
     if worth_threads(len(a)):
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskkit-compare") as pool:
-            rest = pool.submit(_the_rest, f, a, b)
+        with pool(1, "riskkit-compare") as workers:
+            rest = workers.submit(_the_rest, f, a, b)
             names = _names(f, a, b)
             street_level = street(f, a, b)
             other = rest.result()

@@ -8,7 +8,6 @@ spread back over the record pairs with integer indexing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pac
 
 from riskkit import normalise
-from riskkit.people.threads import worth_threads
+from riskkit.people.threads import pool, worth_threads
 
 # A National Insurance number as HMRC issues them: two prefix letters (not D, F, I, Q, U, V;
 # the second not O), six digits, and a suffix A-D that some systems leave off.
@@ -222,8 +221,8 @@ def prepare(records: pd.DataFrame) -> Fields:
         "email": lambda: _coded(col("email"), n, _email), "phone": lambda: _coded(col("phone"), n, _phone),
     }
     if worth_threads(n):
-        with ThreadPoolExecutor(max_workers=PREPARE_THREADS, thread_name_prefix="riskkit-fields") as pool:
-            futures = {name: pool.submit(job) for name, job in jobs.items()}
+        with pool(PREPARE_THREADS, "riskkit-fields") as workers:
+            futures = {name: workers.submit(job) for name, job in jobs.items()}
             done = {name: future.result() for name, future in futures.items()}
     else:
         done = {name: job() for name, job in jobs.items()}

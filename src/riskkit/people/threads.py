@@ -9,8 +9,26 @@ the same result.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
 PARALLEL_FROM = 50_000  # records (or record pairs) from which work is spread over threads
 
 
 def worth_threads(size: int) -> bool:
     return size >= PARALLEL_FROM
+
+
+@contextmanager
+def pool(workers: int, name: str) -> Iterator[ThreadPoolExecutor]:
+    """Worker threads for one step. When the step stops early (an error, an interrupt in a
+    notebook) the caller gets control back at once: queued work is cancelled and running
+    work is not waited for (it ends by itself; nothing reads its result)."""
+    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
+    try:
+        yield executor
+    except BaseException:
+        executor.shutdown(wait=False, cancel_futures=True)
+        raise
+    executor.shutdown(wait=True)
