@@ -279,3 +279,13 @@ def test_a_step_stopped_early_hands_back_control_without_waiting_for_its_threads
     assert not running.done() and queued.cancelled()  # a pool that waited would have finished both
     release.set()
     assert running.result(timeout=30) is True
+
+
+def test_records_without_any_name_are_resolved_by_their_identifiers():
+    """An extract with no names at all (given-name columns mapped but empty, no full names):
+    people are still found by email and phone, and nobody merges on nothing."""
+    recs = _records([{"email": "a@example.org"}, {"email": "A@example.org "}, {"phone": "07700 900123"},
+                     {"phone": "+44 7700 900123"}, {}])
+    recs["first_name"] = pd.Series([None] * len(recs), dtype="string")
+    recs["last_name"] = pd.Series([None] * len(recs), dtype="string")
+    assert _groups(people.resolve(recs, key=b"k")) == [[0, 1], [2, 3], [4]]

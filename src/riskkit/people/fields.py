@@ -172,6 +172,8 @@ def _only(coded: Coded, chosen: np.ndarray) -> Coded:
     """The detail of the chosen records only (missing elsewhere), its vocabulary cut to the
     values they use: splitting a million full names nobody needs cost a third of a second."""
     codes = np.where(chosen, coded.codes, -1)
+    if not len(coded.values):  # no names at all
+        return Coded(codes.astype(np.int32), coded.values)
     used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(coded.values)))
     remap = np.full(len(coded.values), -1, np.int64)
     remap[used] = np.arange(len(used))
