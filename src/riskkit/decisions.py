@@ -81,7 +81,6 @@ def recommend_all_because(incident: Incident, model: RiskModel) -> str | None:
     return f"{rule.reason}; this breach involves {listed}"
 
 
-
 def tell(people: pd.DataFrame, incident: Incident, model: RiskModel, notify: bool,
          unintelligible: bool = False) -> pd.DataFrame:
     """Per person: ``tell`` (required | recommended | not needed), ``tell_reason`` and ``channel``.

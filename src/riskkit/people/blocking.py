@@ -279,13 +279,3 @@ def _ahead(makers: Iterable[Callable[[], np.ndarray]]) -> Iterator[Blocks]:
         finally:  # stopped early (an error, an interrupt): passes not yet started never start
             for future in pending:
                 future.cancel()
-
-
-def candidate_pairs(f: Fields) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct record pairs (i < j) sharing a key in any pass, sorted."""
-    n = np.int64(max(f.n, 1))
-    found = [a * n + b for a, b in owned_pairs(f)]
-    if not found:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    pair = np.sort(np.concatenate(found))
-    return pair // n, pair % n
