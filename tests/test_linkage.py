@@ -286,3 +286,22 @@ def test_records_without_any_name_are_resolved_by_their_identifiers():
     recs["first_name"] = pd.Series([None] * len(recs), dtype="string")
     recs["last_name"] = pd.Series([None] * len(recs), dtype="string")
     assert _groups(people.resolve(recs, key=b"k")) == [[0, 1], [2, 3], [4]]
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64"])
+def test_blocks_of_int32_codes_with_missing_values_are_the_true_groups(dtype):
+    """Identifier passes (NI, payroll, email, phone) block on int32 codes with some missing:
+    packed beside a position, such keys once wrapped around and joined strangers from about
+    46,000 records. The groups must be exactly the records sharing a key."""
+    import numpy as np
+
+    from riskkit.people.blocking import _groups
+
+    n = 70_000
+    block = (np.arange(n) // 2).astype(dtype)
+    block[::7] = -1
+    pos, starts, sizes = _groups(block)
+    found = {tuple(sorted(pos[s:s + k].tolist())) for s, k in zip(starts.tolist(), sizes.tolist(), strict=True)}
+    present = np.flatnonzero(block >= 0)
+    expected = {tuple(g.tolist()) for g in np.split(present, np.flatnonzero(np.diff(block[present])) + 1)}
+    assert found == expected

@@ -33,7 +33,9 @@ def _groups(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     not matter: pairs are (min, max) and each is kept once.)"""
     present = block >= 0
     pos = np.arange(len(block)) if present.all() else np.flatnonzero(present)
-    keys = block[pos] if len(pos) < len(block) else block.astype(np.int64, copy=False)
+    # int64 whatever the codes' type: an int32 key shifted beside a position wraps around
+    # (found in review: NI, payroll, email and phone codes are int32).
+    keys = (block[pos] if len(pos) < len(block) else block).astype(np.int64, copy=False)
     bits = max(int(len(block) - 1).bit_length(), 1)
     if len(keys) and int(keys.max()) < 2 ** (62 - bits):
         packed = (keys << bits) | pos
