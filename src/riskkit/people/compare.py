@@ -84,6 +84,7 @@ def _similarity(coded: Coded, a: np.ndarray, b: np.ndarray, scorer=JaroWinkler.n
 
 WIDEST_NEAR = 64  # characters: longer values are compared by rapidfuzz, not packed words
 NEAR_CHUNK = 500_000  # pairs compared at a time
+PACK_ROWS = 16_384  # values right-aligned at a time
 
 
 @dataclass(frozen=True)
@@ -125,8 +126,11 @@ def _packed(values: np.ndarray) -> _Packed | None:
         left[:, :chars * 4] = text.astype(f">U{chars}").view(np.uint8).reshape(len(text), chars * 4)
     if int(length.max(initial=0)) > WIDEST_NEAR:
         return None
-    shift = np.arange(width)[None, :] - (width - length * unit)[:, None]
-    right = np.where(shift >= 0, np.take_along_axis(left, np.maximum(shift, 0), axis=1), 0).astype(np.uint8)
+    right = np.zeros_like(left)
+    for start in range(0, len(left), PACK_ROWS):  # a block of rows at a time: the index matrix is 8 bytes a cell
+        rows = slice(start, start + PACK_ROWS)
+        shift = np.arange(width)[None, :] - (width - length[rows] * unit)[:, None]
+        right[rows] = np.where(shift >= 0, np.take_along_axis(left[rows], np.maximum(shift, 0), axis=1), 0)
     words = width // 8
 
     def columns(m: np.ndarray) -> list[np.ndarray]:
@@ -196,14 +200,19 @@ def _near(coded: Coded, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     todo = np.flatnonzero(out == 2)
     if not len(todo):
         return out
-    packed = _packed(coded.values)
+    # Only the values these pairs use are packed: a column of millions of distinct emails,
+    # packed whole for every batch, would take gigabytes (found in review).
+    used = np.flatnonzero(np.bincount(np.concatenate([ca[todo], cb[todo]]), minlength=len(coded.values)))
+    packed = _packed(coded.values[used])
     if packed is None:  # a free-text column mapped by mistake: rapidfuzz, a string per pair
         d = process.cpdist(coded.text(ca[todo]), coded.text(cb[todo]), scorer=OSA.distance, workers=-1)
         out[todo] = np.minimum(d, 2)
         return out
+    index = np.full(len(coded.values), -1, np.int64)
+    index[used] = np.arange(len(used))
     for i in range(0, len(todo), NEAR_CHUNK):
         part = todo[i:i + NEAR_CHUNK]
-        out[part[_one_keystroke(packed, ca[part], cb[part])]] = 1
+        out[part[_one_keystroke(packed, index[ca[part]], index[cb[part]])]] = 1
     return out
 
 
