@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -236,14 +236,7 @@ def iter_csv(path: Path, encoding: str | None = None, delimiter: str | None = No
 
     records = 0
     try:
-        reader = pacsv.open_csv(
-            path,
-            read_options=pacsv.ReadOptions(column_names=headers, skip_rows=layout.header_row, encoding=encoding,
-                                           use_threads=False, block_size=block_bytes),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_bad),
-            convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in headers},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
-        )
+        reader = pacsv.open_csv(path, **_arrow_options(layout, on_bad, threads=False, block_bytes=block_bytes))
         next_row, seen_bad, emitted = layout.header_row + 1, 0, False
         while True:
             try:
@@ -278,6 +271,21 @@ def iter_csv(path: Path, encoding: str | None = None, delimiter: str | None = No
     physical.check(path, encoding, delimiter, layout.lines, layout.header_lines, records, len(headers))
 
 
+def _arrow_options(layout: CsvLayout, on_bad: Callable[[pacsv.InvalidRow], str], threads: bool,
+                   block_bytes: int | None = None) -> dict:
+    """Arrow's read, parse and convert options for a checked layout: every column text, empty
+    cells empty (not missing), values over several lines allowed, bad rows to ``on_bad``."""
+    read = {"block_size": block_bytes} if block_bytes else {}
+    return {
+        "read_options": pacsv.ReadOptions(column_names=layout.headers, skip_rows=layout.header_row,
+                                          encoding=layout.encoding, use_threads=threads, **read),
+        "parse_options": pacsv.ParseOptions(delimiter=layout.delimiter, newlines_in_values=True,
+                                            invalid_row_handler=on_bad),
+        "convert_options": pacsv.ConvertOptions(column_types={h: pa.string() for h in layout.headers},
+                                                strings_can_be_null=False, quoted_strings_can_be_null=False),
+    }
+
+
 class _RowNumbersNeededError(Exception):
     """A row could not be parsed while reading on several threads, which do not number rows."""
 
@@ -297,14 +305,7 @@ def _read_csv_threaded(path: Path, encoding: str | None, delimiter: str | None,
         return "skip"
 
     try:
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(column_names=layout.headers, skip_rows=layout.header_row,
-                                           encoding=layout.encoding, use_threads=True),
-            parse_options=pacsv.ParseOptions(delimiter=layout.delimiter, newlines_in_values=True, invalid_row_handler=on_bad),
-            convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in layout.headers},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
-        )
+        table = pacsv.read_csv(path, **_arrow_options(layout, on_bad, threads=True))
     except (pa.ArrowInvalid, UnicodeDecodeError):
         raise _RowNumbersNeededError from None  # the single-threaded reader names the problem
     if bad:
@@ -321,15 +322,9 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, header_ro
     try:
         table = _read_csv_threaded(path, encoding, delimiter, header_row)
     except _RowNumbersNeededError:
-        table = None
-    if table is not None:
-        if table.rows_read == 0:
-            raise ExtractError(f"{path}: has a header but no data rows; check that this is the right export.")
-        return table
-    blocks = list(iter_csv(path, encoding, delimiter, block_bytes=1 << 30, header_row=header_row))
-    frame = pd.concat([b.frame for b in blocks], ignore_index=True)
-    table = RawTable(frame, [r for b in blocks for r in b.bad_rows], title_rows=blocks[0].title_rows,
-                     header_row=blocks[0].header_row)
+        blocks = list(iter_csv(path, encoding, delimiter, block_bytes=1 << 30, header_row=header_row))
+        table = RawTable(pd.concat([b.frame for b in blocks], ignore_index=True), [r for b in blocks for r in b.bad_rows],
+                         title_rows=blocks[0].title_rows, header_row=blocks[0].header_row)
     if table.rows_read == 0:
         raise ExtractError(f"{path}: has a header but no data rows; check that this is the right export.")
     return table

@@ -270,14 +270,10 @@ def _ahead(makers: Iterable[Callable[[], np.ndarray]]) -> Iterator[Blocks]:
     Blocks do not depend on one another: the result is the same as one pass after another."""
     makers = iter(makers)
     with pool(AHEAD, "riskkit-blocking") as workers:
-        pending: deque[Future[Blocks]] = deque()
-        try:
-            for make in makers:
-                pending.append(workers.submit(lambda m=make: blocks(m())))
-                if len(pending) > AHEAD:
-                    yield pending.popleft().result()
-            while pending:
+        pending: deque[Future[Blocks]] = deque()  # stopped early, ``pool`` cancels those not started
+        for make in makers:
+            pending.append(workers.submit(lambda m=make: blocks(m())))
+            if len(pending) > AHEAD:
                 yield pending.popleft().result()
-        finally:  # stopped early (an error, an interrupt): passes not yet started never start
-            for future in pending:
-                future.cancel()
+        while pending:
+            yield pending.popleft().result()

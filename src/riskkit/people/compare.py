@@ -272,9 +272,9 @@ def swapped(f: Fields, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def _digits(dob: np.ndarray) -> np.ndarray:
-    """The eight digits of yyyymmdd integers, least significant first (uint8, one row each)."""
-    return ((dob[:, None] // 10 ** np.arange(8, dtype=np.int64)) % 10).astype(np.uint8)
+def _digit_columns(packed: np.ndarray) -> np.ndarray:
+    """``Fields.dob_digits`` as one row of eight digits each, least significant first."""
+    return packed.astype("<u8").view(np.uint8).reshape(len(packed), 8)
 
 
 _BYTE_LOW_BITS = np.uint64(0x0101010101010101)
@@ -300,7 +300,7 @@ def date_of_birth(f: Fields, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     hamming = _bytes_set(wa ^ wb)
     adjacent = np.zeros(len(idx), dtype=bool)
     two = np.flatnonzero(hamming == 2)  # neighbours k-1 and k swapped? digit by digit, for these few
-    dx, dy = _digits(da[idx[two]]), _digits(db[idx[two]])
+    dx, dy = (_digit_columns(w[two]) for w in (wa, wb))
     differ = dx != dy
     adjacent[two] = (differ[:, 1:] & differ[:, :-1] & (dx[:, 1:] == dy[:, :-1]) & (dy[:, 1:] == dx[:, :-1])).any(axis=1)
     sixteen = np.uint64(16)
