@@ -260,6 +260,38 @@ def test_property_one_keystroke_apart_agrees_with_rapidfuzz_osa(pairs, long_valu
     assert found.tolist() == expected
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.binary(max_size=80) | st.sampled_from([b"", b"x" * 15, b"x" * 16, b"x" * 17, b"\x80" * 32, b"y" * 300]),
+                max_size=40), st.integers(1, 7), st.integers(0, 3))
+def test_property_batched_keyed_digests_agree_with_cryptography_cmac(values, chunk, offset):
+    """Person ids' digests are AES-CMAC computed for all values at once (block positions
+    encrypted together, padding and subkeys by lookup): each must equal cryptography's CMAC of
+    that value alone, whatever the lengths (empty, block multiples, long), chunk boundaries and
+    an Arrow slice's offset."""
+    import hashlib
+
+    import pyarrow as pa
+    from cryptography.hazmat.primitives.ciphers import algorithms
+    from cryptography.hazmat.primitives.cmac import CMAC
+
+    from riskkit.people import keyed
+
+    arrow = pa.array([b"pad"] * offset + values, pa.binary()).slice(offset)
+    saved = keyed.CHUNK
+    keyed.CHUNK = chunk
+    try:
+        found = keyed.keyed_digests(arrow, b"secret")
+    finally:
+        keyed.CHUNK = saved
+    key = hashlib.sha256(b"secret").digest()
+    expected = []
+    for value in values:
+        mac = CMAC(algorithms.AES(key))
+        mac.update(value)
+        expected.append(int.from_bytes(mac.finalize()[:8], "big"))
+    assert found.tolist() == expected
+
+
 def test_a_step_stopped_early_hands_back_control_without_waiting_for_its_threads():
     """An interrupt or error in a threaded step of the resolution returns at once: queued work
     is cancelled and running work is not waited for."""

@@ -41,6 +41,27 @@ def test_pseudonyms_are_keyed_and_stable():
     assert all(i.startswith("P-") and "lee" not in i.lower() for i in a)
 
 
+def test_a_persons_id_is_the_smallest_cmac_of_their_records_details():
+    """The id scheme, pinned against cryptography's own AES-CMAC (not riskkit's batched one):
+    "P-" and the first 8 bytes, in hex, of AES-256-CMAC keyed by SHA-256 of the secret, over
+    "name key|yyyy-mm-dd|postcode without spaces", the smallest over a person's records. An
+    accidental change of scheme would change every id an officer already holds."""
+    import hashlib
+
+    from cryptography.hazmat.primitives.ciphers import algorithms
+    from cryptography.hazmat.primitives.cmac import CMAC
+
+    def expected(text: str) -> str:
+        mac = CMAC(algorithms.AES(hashlib.sha256(b"k").digest()))
+        mac.update(text.encode())
+        return "P-" + mac.finalize()[:8].hex().upper()
+
+    recs = _records(["Ann Lee", "Ann  LEE", "Bob Ray"], ["1990-01-02", "1990-01-02", None], ["AL1 3XY", None, "al13xy"])
+    ids = people.resolve(recs, key=b"k")
+    assert ids[0] == ids[1] == min(expected("ann lee|1990-01-02|AL13XY"), expected("ann lee|1990-01-02|"))
+    assert ids[2] == expected("bob ray||AL13XY")
+
+
 def test_sample_people_and_reconciliation(asb_analysis, staff_analysis):
     s = summary(asb_analysis)
     assert s["cases"] == 62 and s["rows_read"] == s["rows_analysed"] + s["rows_quarantined"]

@@ -1,6 +1,6 @@
 """riskkit: assess personal-data breaches from the leaked extract to a leadership briefing."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def stop_message(signum: int) -> str:

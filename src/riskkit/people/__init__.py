@@ -29,7 +29,7 @@ from scipy.sparse.csgraph import connected_components
 from riskkit import labels
 from riskkit.people import blocking, compare, model
 from riskkit.people.fields import Fields, prepare
-from riskkit.people.ids import KEY_ENV, KEY_FILE, details, person_ids, pseudonym_key
+from riskkit.people.ids import KEY_ENV, KEY_FILE, digests_ahead, person_ids, pseudonym_key
 
 __all__ = ["KEY_ENV", "KEY_FILE", "Resolution", "link", "links_table", "person_table", "pseudonym_key", "resolve"]
 
@@ -212,15 +212,18 @@ def link(records: pd.DataFrame, key: bytes | None = None, mdl: model.LinkageMode
         return Resolution(pd.Series([], index=records.index, dtype="string"), empty, empty,
                           pd.DataFrame({"a": empty, "b": empty, "probability": np.empty(0), "evidence": []}))
     f = prepare(records)
-    a, b, weight, levels, apart = _scored(f, mdl, blocking.owned_pairs(f))
-    t = mdl.thresholds
-    _, fewest = _people(n, a, b, weight, apart)
-    sure = weight >= model.bits(t.near_certain)
-    _, most = _people(n, a[sure], b[sure], weight[sure], apart)
-    keep = weight >= model.bits(t.best)
-    n_comp, component = _people(n, a[keep], b[keep], weight[keep], apart)
+    secret = key if key is not None else pseudonym_key()
+    with digests_ahead(f, secret) as digests:
+        a, b, weight, levels, apart = _scored(f, mdl, blocking.owned_pairs(f))
+        t = mdl.thresholds
+        _, fewest = _people(n, a, b, weight, apart)
+        sure = weight >= model.bits(t.near_certain)
+        _, most = _people(n, a[sure], b[sure], weight[sure], apart)
+        keep = weight >= model.bits(t.best)
+        n_comp, component = _people(n, a[keep], b[keep], weight[keep], apart)
+        details, record_digests = digests()
+        ids = person_ids(component, n_comp, record_digests, details, secret)
     best = np.flatnonzero(keep & (component[a] == component[b]))
-    ids = person_ids(component, n_comp, details(f.full, f.dob, f.postcode), key)
     probability = 1.0 / (1.0 + np.exp2(-weight[best]))
     links = pd.DataFrame({"a": a[best], "b": b[best], "probability": probability,
                           "evidence": model.evidence(mdl, levels, best)})

@@ -1,4 +1,4 @@
-"""Stable pseudonymous person ids: a keyed hash of each person's smallest record details.
+"""Stable pseudonymous person ids: the smallest keyed digest of a person's records' details.
 
 Without the key nobody can recompute an id from a name; with the same key ids stay stable
 across re-runs and do not depend on the order of rows.
@@ -6,9 +6,10 @@ across re-runs and do not depend on the order of rows.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -17,11 +18,12 @@ import pyarrow as pa
 import pyarrow.compute as pac
 
 from riskkit.errors import RiskkitError
-from riskkit.people.fields import Coded
+from riskkit.people.fields import Coded, Fields
+from riskkit.people.keyed import CHUNK, keyed_digests
+from riskkit.people.threads import pool, worth_threads
 
 KEY_ENV = "RISKKIT_PSEUDONYM_KEY"
 KEY_FILE = Path.home() / ".config" / "riskkit" / "pseudonym.key"
-ID_CHUNK = 1_000_000  # people whose ids are computed at a time (as Python strings)
 
 
 def pseudonym_key() -> bytes:
@@ -42,39 +44,63 @@ def pseudonym_key() -> bytes:
                            f"{KEY_ENV} instead.") from None
 
 
-def _digests(details: pa.Array, secret: bytes) -> np.ndarray:
-    """A keyed BLAKE2b (8 bytes) per value, as unsigned integers whose order is the order of
-    their hex text: the ids sort as numbers, not as a million strings.
-
-    The keyed state is prepared once and copied (saving a compression per person), and the
-    digests are gathered in one buffer, a chunk at a time (Python bytes per value)."""
-    copy = hashlib.blake2b(key=hashlib.sha256(secret).digest(), digest_size=8).copy
-
-    def digest(blob: bytes) -> bytes:
-        h = copy()
-        h.update(blob)
-        return h.digest()
-
-    chunks = [b"".join(map(digest, details[i:i + ID_CHUNK].cast(pa.large_binary()).to_pylist()))  # map: no bytecode loop
-              for i in range(0, len(details), ID_CHUNK)]
-    return np.frombuffer(b"".join(chunks), dtype=">u8").astype(np.uint64)
+_HEX = np.frombuffer(b"0123456789ABCDEF", np.uint8)
 
 
 def _id_text(digests: np.ndarray) -> pa.Array:
-    """'P-' and the 16 upper-case hex digits of each digest, hex-encoded in one call."""
-    hexes = pa.LargeStringArray.from_buffers(len(digests), pa.py_buffer(np.arange(len(digests) + 1, dtype=np.int64) * 16),
-                                             pa.py_buffer(digests.astype(">u8").tobytes().hex().upper().encode()))
-    return pac.binary_join_element_wise(pa.scalar("P-", pa.large_string()), hexes, pa.scalar("", pa.large_string()))
+    """'P-' and the 16 upper-case hex digits of each digest, written straight into one buffer."""
+    nibbles = digests.astype(">u8").view(np.uint8).reshape(-1, 8)
+    text = np.empty((len(digests), 18), np.uint8)
+    text[:, 0], text[:, 1] = ord("P"), ord("-")
+    text[:, 2::2], text[:, 3::2] = _HEX[nibbles >> 4], _HEX[nibbles & 15]
+    return pa.LargeStringArray.from_buffers(len(digests), pa.py_buffer(np.arange(len(digests) + 1, dtype=np.int64) * 18),
+                                            pa.py_buffer(text))
 
 
-def _text(values: np.ndarray, codes: np.ndarray) -> pa.Array:
-    """The values behind codes as Arrow text ('' when missing), each value converted once."""
-    table = pa.array(list(values) + [""], type=pa.large_string())
-    return table.take(pa.array(np.where(codes < 0, len(values), codes)))
+class Details:
+    """'name|yyyy-mm-dd|postcode' of chosen records: what a person's id is derived from. Each
+    detail's distinct values are made text once; a record's text is joined only when asked
+    for (a million records' texts are digested a chunk at a time, not held together)."""
+
+    def __init__(self, full: Coded, dob: np.ndarray, postcode: Coded) -> None:
+        dob_codes, dob_values = pd.factorize(dob)
+        dob_text = [f"{v // 10000:04d}-{v // 100 % 100:02d}-{v % 100:02d}" if v >= 0 else "" for v in dob_values.tolist()]
+        self._parts = [(_vocabulary(full.values), full.codes, len(full.values)),
+                       (_vocabulary(dob_text), dob_codes, len(dob_text)),
+                       (pac.replace_substring(_vocabulary(postcode.values), " ", ""), postcode.codes, len(postcode.values))]
+
+    def text(self, rows: np.ndarray | slice) -> pa.Array:
+        parts = [vocabulary.take(pa.array(np.where(codes[rows] < 0, missing, codes[rows])))
+                 for vocabulary, codes, missing in self._parts]
+        return pac.binary_join_element_wise(*parts, pa.scalar("|", pa.large_string()))
 
 
-def _number_namesakes(digest: np.ndarray, order: np.ndarray, key_text: pa.Array, root: np.ndarray,
-                      secret: bytes, component: np.ndarray, record_details: pa.Array) -> bool:
+def _vocabulary(values: np.ndarray | list[str]) -> pa.Array:
+    """Distinct values as Arrow text, with '' last (where missing codes point)."""
+    return pa.array([*values, ""], type=pa.large_string())
+
+
+def record_digests(f: Fields, secret: bytes) -> tuple[Details, np.ndarray]:
+    """The records' details, and the keyed digest of each record's, a chunk of records at a time."""
+    details = Details(f.full, f.dob, f.postcode)
+    digests = [keyed_digests(details.text(slice(i, i + CHUNK)), secret) for i in range(0, f.n, CHUNK)]
+    return details, np.concatenate(digests) if digests else np.empty(0, np.uint64)
+
+
+@contextmanager
+def digests_ahead(f: Fields, secret: bytes) -> Iterator[Callable[[], tuple[Details, np.ndarray]]]:
+    """``record_digests``: on a thread beside the comparisons when the extract is large (Arrow
+    and AES run without Python's lock), else when first asked for. Digests do not depend on who
+    is merged with whom, so they need not wait for it."""
+    if not worth_threads(f.n):
+        yield lambda: record_digests(f, secret)
+        return
+    with pool(1, "riskkit-ids") as worker:
+        yield worker.submit(record_digests, f, secret).result
+
+
+def _number_namesakes(digest: np.ndarray, order: np.ndarray, rep: np.ndarray, root: np.ndarray, secret: bytes,
+                      component: np.ndarray, details: Details) -> bool:
     """Distinct people whose ids would come from identical details (records nothing tells apart
     but a rule kept apart) get "#1", "#2"... after the details, and the digest of that text
     instead (in place; True when any changed). Only people whose digests tie (``order`` sorts
@@ -89,67 +115,50 @@ def _number_namesakes(digest: np.ndarray, order: np.ndarray, key_text: pa.Array,
     tied = order[tied | np.r_[tied[1:], False]]
     if not len(tied):
         return False
-    canonical = pac.dictionary_encode(key_text.take(pa.array(tied))).indices.to_numpy(zero_copy_only=False)
-    by = np.lexsort((root[tied], _all_details(tied, component, record_details), canonical))
+    key_text = details.text(rep[tied])
+    canonical = pac.dictionary_encode(key_text).indices.to_numpy(zero_copy_only=False)
+    by = np.lexsort((root[tied], _all_details(tied, component, details), canonical))
     starts = np.r_[True, canonical[by][1:] != canonical[by][:-1]]
     group_start = np.maximum.accumulate(np.where(starts, np.arange(len(tied)), 0))
     suffix = np.empty(len(tied), np.int64)
     suffix[by] = np.arange(len(tied)) - group_start
     numbered = np.flatnonzero(suffix)
     if len(numbered):
-        people = tied[numbered]
-        text = pac.binary_join_element_wise(key_text.take(pa.array(people)).cast(pa.large_string()),
+        text = pac.binary_join_element_wise(key_text.take(pa.array(numbered)),
                                             pa.array([f"#{x}" for x in suffix[numbered].tolist()], type=pa.large_string()),
                                             pa.scalar("", pa.large_string()))
-        digest[people] = _digests(text, secret)
+        digest[tied[numbered]] = keyed_digests(text, secret)
     return bool(len(numbered))
 
 
-def _all_details(people: np.ndarray, component: np.ndarray, record_details: pa.Array) -> np.ndarray:
+def _all_details(people: np.ndarray, component: np.ndarray, details: Details) -> np.ndarray:
     """A rank per chosen person of the sorted details of all their records (few people: those
     whose ids tie)."""
     records = np.flatnonzero(np.isin(component, people))
     held: dict[int, list[str]] = {}
-    for person, text in zip(component[records].tolist(), record_details.take(pa.array(records)).to_pylist(), strict=True):
+    for person, text in zip(component[records].tolist(), details.text(records).to_pylist(), strict=True):
         held.setdefault(person, []).append(text)
     signature = np.array(["\x00".join(sorted(held[p])) for p in people.tolist()], dtype=object)
     return np.unique(signature, return_inverse=True)[1].reshape(-1)
 
 
-def details(full: Coded, dob: np.ndarray, postcode: Coded) -> pa.Array:
-    """'name|yyyy-mm-dd|postcode' per record: what a person's id is derived from."""
-    dob_codes, dob_values = pd.factorize(dob)
-    dob_text = np.array([f"{v // 10000:04d}-{v // 100 % 100:02d}-{v % 100:02d}" if v >= 0 else "" for v in dob_values],
-                        dtype=object)
-    pc = np.array([v.replace(" ", "") for v in postcode.values], dtype=object)
-    return pac.binary_join_element_wise(_text(full.values, full.codes), _text(dob_text, dob_codes),
-                                        _text(pc, postcode.codes), pa.scalar("|", pa.large_string()))
-
-
-def person_ids(component: np.ndarray, n_comp: int, record_details: pa.Array, key: bytes | None) -> pd.Categorical:
-    """An id per record from its person (component). Each person's id comes from the smallest
-    of their records' details, so it does not depend on the order of rows; the first record
-    only breaks ties between distinct people with identical details.
+def person_ids(component: np.ndarray, n_comp: int, digests: np.ndarray, details: Details, secret: bytes) -> pd.Categorical:
+    """An id per record from its person (component): the smallest of their records' keyed
+    digests, so it does not depend on the order of rows; the first record only breaks ties
+    between distinct people with identical details.
 
     A categorical whose categories are the people's ids in sorted order: every later step
     groups by person, and the codes spare it factorising a million ids as text."""
     n = len(component)
+    digest = np.full(n_comp, np.iinfo(np.uint64).max, dtype=np.uint64)
+    np.minimum.at(digest, component, digests)
+    smallest = np.flatnonzero(digests == digest[component])
     rep = np.empty(n_comp, dtype=np.int64)
-    rep[component] = np.arange(n)
-    shared = np.flatnonzero(np.bincount(component, minlength=n_comp)[component] > 1)
-    if len(shared):
-        key_codes, _ = pd.factorize(pd.array(record_details.take(pa.array(shared)), dtype="string[pyarrow]"), sort=True)
-        smallest = np.full(n_comp, np.iinfo(np.int64).max)
-        np.minimum.at(smallest, component[shared], key_codes)
-        is_min = key_codes == smallest[component[shared]]
-        rep[component[shared][is_min]] = shared[is_min]
+    rep[component[smallest]] = smallest  # a record whose details give the person's digest
     root = np.full(n_comp, n)
     np.minimum.at(root, component, np.arange(n))
-    key_text = record_details.take(pa.array(rep))
-    secret = key if key is not None else pseudonym_key()
-    digest = _digests(key_text, secret)
     order = np.argsort(digest)  # digests are distinct but for namesakes, numbered next
-    if _number_namesakes(digest, order, key_text, root, secret, component, record_details):
+    if _number_namesakes(digest, order, rep, root, secret, component, details):
         order = np.argsort(digest)
     ordered = digest[order]
     if (ordered[1:] == ordered[:-1]).any():  # two people with one id would be counted as one: never expected
