@@ -8,6 +8,7 @@ spread back over the record pairs with integer indexing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,15 +63,18 @@ Transform = Callable[[pa.Array], pa.Array]
 def _coded(series: pd.Series | None, n: int, transform: Transform | None = None) -> Coded:
     """Factorise, normalise the distinct values only (Arrow kernels), and factorise again so
     that values equal after normalisation share one code."""
-    return _coded_many(series, n, transform)[0]
+    return _transformed(_distinct_or_missing(series, n), transform)
 
 
-def _coded_many(series: pd.Series | None, n: int, *transforms: Transform | None) -> list[Coded]:
-    """Several details derived from one column, factorised once."""
-    if series is None:
-        return [Coded(np.full(n, -1, dtype=np.int32), np.empty(0, dtype=object)) for _ in transforms]
-    codes, values = _distinct(series)
-    return [_recode(codes, t(values) if t is not None else values) for t in transforms]
+def _distinct_or_missing(series: pd.Series | None, n: int) -> tuple[np.ndarray, pa.Array]:
+    """``_distinct``, or every record missing when the extract has no such column."""
+    return _distinct(series) if series is not None else (np.full(n, -1, np.int64), pa.array([], pa.string()))
+
+
+def _transformed(distinct: tuple[np.ndarray, pa.Array], transform: Transform | None) -> Coded:
+    """One detail from a column's distinct values (several details can share one column's)."""
+    codes, values = distinct
+    return _recode(codes, transform(values) if transform is not None else values)
 
 
 def _distinct(series: pd.Series) -> tuple[np.ndarray, pa.Array]:
@@ -202,9 +206,25 @@ def digit_bytes(dob: np.ndarray) -> np.ndarray:
     return packed
 
 
+def _run(jobs: dict[str, Callable[[Callable[[str], object]], object]], threaded: bool) -> dict[str, object]:
+    """Every job's result by name. A job reads only jobs listed before it: on threads they
+    were queued first, so they are running or done and a job waiting on one cannot stall the
+    pool."""
+    if not threaded:
+        done: dict[str, object] = {}
+        for name, job in jobs.items():
+            done[name] = job(done.__getitem__)
+        return done
+    with pool(PREPARE_THREADS, "riskkit-fields") as workers:
+        futures: dict[str, Future] = {}
+        for name, job in jobs.items():
+            futures[name] = workers.submit(job, lambda earlier: futures[earlier].result())
+        return {name: future.result() for name, future in futures.items()}
+
+
 def prepare(records: pd.DataFrame) -> Fields:
     """Every detail linkage uses, coded; columns the extract does not map are all missing.
-    The details are independent of one another, so they are prepared on two threads."""
+    The details are independent of one another, so they are prepared on threads."""
     n = len(records)
 
     def col(name: str) -> pd.Series | None:
@@ -215,20 +235,20 @@ def prepare(records: pd.DataFrame) -> Fields:
         valid = pac.match_substring_regex(pa.array(coded.values, type=pa.string()), NI_PATTERN)
         return coded, valid.to_numpy(zero_copy_only=False)
 
-    jobs = {
-        "names": lambda: _names(records, n), "address": lambda: _coded_many(col("address"), n, _street, _house),
-        "dob": lambda: _dob(col("date_of_birth"), n), "town": lambda: _coded(col("town"), n, _street),
-        "postcode": lambda: _coded(col("postcode"), n, _alnum_upper), "ni": ni,
-        "employee": lambda: _coded(col("employee_id"), n, _alnum_lower),
-        "email": lambda: _coded(col("email"), n, _email), "phone": lambda: _coded(col("phone"), n, _phone),
+    # Each job may read an earlier job's result (``get``): the address's distinct values feed
+    # the street and the house number, which then run on two threads (one after the other,
+    # they were the last job to finish).
+    jobs: dict[str, Callable[[Callable[[str], object]], object]] = {
+        "address": lambda get: _distinct_or_missing(col("address"), n), "names": lambda get: _names(records, n),
+        "dob": lambda get: _dob(col("date_of_birth"), n), "town": lambda get: _coded(col("town"), n, _street),
+        "postcode": lambda get: _coded(col("postcode"), n, _alnum_upper), "ni": lambda get: ni(),
+        "employee": lambda get: _coded(col("employee_id"), n, _alnum_lower),
+        "email": lambda get: _coded(col("email"), n, _email), "phone": lambda get: _coded(col("phone"), n, _phone),
+        "street": lambda get: _transformed(get("address"), _street),
+        "house": lambda get: _transformed(get("address"), _house),
     }
-    if worth_threads(n):
-        with pool(PREPARE_THREADS, "riskkit-fields") as workers:
-            futures = {name: workers.submit(job) for name, job in jobs.items()}
-            done = {name: future.result() for name, future in futures.items()}
-    else:
-        done = {name: job() for name, job in jobs.items()}
-    (full, first, last), (street, house), (ni_coded, ni_valid) = done["names"], done["address"], done["ni"]
+    done = _run(jobs, worth_threads(n))
+    (full, first, last), (ni_coded, ni_valid), street, house = done["names"], done["ni"], done["street"], done["house"]
     return Fields(n=n, full=full, first=first, last=last, dob=done["dob"], dob_digits=digit_bytes(done["dob"]),
                   street=street, house=house,
                   town=done["town"], postcode=done["postcode"], ni=ni_coded, ni_valid=ni_valid,
