@@ -19,6 +19,7 @@ docs/methodology.md, "Person resolution"):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +31,7 @@ from riskkit import labels
 from riskkit.people import blocking, compare, model
 from riskkit.people.fields import Fields, prepare
 from riskkit.people.ids import KEY_ENV, KEY_FILE, digests_ahead, person_ids, pseudonym_key
+from riskkit.people.threads import pool, worth_threads
 
 __all__ = ["KEY_ENV", "KEY_FILE", "Resolution", "link", "links_table", "person_table", "pseudonym_key", "resolve"]
 
@@ -145,6 +147,21 @@ def _greedy(members: list[int], a: list[int], b: list[int], weight: list[float],
 SCORE_BATCH = 2_000_000  # candidate pairs compared and scored at a time
 
 
+def _in_halves(judge: Callable[[np.ndarray, np.ndarray, dict[str, np.ndarray]], tuple[np.ndarray, np.ndarray]],
+               a: np.ndarray, b: np.ndarray, levels: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The rules and weights of a batch of pairs, each half on its own thread when the batch is
+    large: every step is numpy over the pairs (which runs without Python's lock), and one
+    thread left the other core idle at the end of the resolution."""
+    if not worth_threads(len(a)):
+        return judge(a, b, levels)
+    mid = len(a) // 2
+    with pool(1, "riskkit-score") as worker:
+        later = worker.submit(judge, a[mid:], b[mid:], {k: v[mid:] for k, v in levels.items()})
+        first = judge(a[:mid], b[:mid], {k: v[:mid] for k, v in levels.items()})
+        second = later.result()
+    return np.concatenate([first[0], second[0]]), np.concatenate([first[1], second[1]])
+
+
 def _batches(pairs: Iterator[tuple[np.ndarray, np.ndarray]], size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """The pairs regrouped into batches of ``size`` (the last smaller): a pass's pairs arrive in
     pieces of any size, and comparisons are made once per distinct pair of values in a batch,
@@ -181,10 +198,13 @@ def _scored(f: Fields, mdl: model.LinkageModel, pairs: Iterator[tuple[np.ndarray
     chain_rules += [model.PARENT_CHILD] if (f.dob < 0).any() else []
     position = np.int32 if f.n < 2**31 else np.int64  # record positions of kept rule pairs: 4 bytes each
 
+    def judged(ab: np.ndarray, bb: np.ndarray, levels: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        rule = model.forbidden(f, ab, bb, levels)
+        return rule, model.score(mdl, f, ab, bb, levels, rule)
+
     def score(ab: np.ndarray, bb: np.ndarray) -> None:
         levels = compare.levels(f, ab, bb)
-        rule = model.forbidden(f, ab, bb, levels)
-        weight = model.score(mdl, f, ab, bb, levels, rule)
+        rule, weight = _in_halves(judged, ab, bb, levels)
         chain = np.isin(rule, chain_rules)
         ruled.append((ab[chain].astype(position), bb[chain].astype(position), rule[chain]))
         ok = weight >= floor
@@ -203,6 +223,17 @@ def _scored(f: Fields, mdl: model.LinkageModel, pairs: Iterator[tuple[np.ndarray
     return a, b, weight, levels, _chain_rules(f, fa, fb, rule)
 
 
+@contextmanager
+def _beside(threaded: bool) -> Iterator[tuple[Callable[..., object], Callable[[object], tuple]]]:
+    """``run(fn, *args)`` and ``result(job)``: on one worker thread when ``threaded``, else
+    run when asked for its result (the same answer either way)."""
+    if not threaded:
+        yield (lambda fn, *args: (fn, args)), (lambda job: job[0](*job[1]))
+        return
+    with pool(1, "riskkit-range") as worker:
+        yield worker.submit, (lambda job: job.result())
+
+
 def link(records: pd.DataFrame, key: bytes | None = None, mdl: model.LinkageModel | None = None) -> Resolution:
     """Resolve records to people (see the module docstring)."""
     mdl = mdl or model.default_model()
@@ -216,13 +247,15 @@ def link(records: pd.DataFrame, key: bytes | None = None, mdl: model.LinkageMode
     with digests_ahead(f, secret) as digests:
         a, b, weight, levels, apart = _scored(f, mdl, blocking.owned_pairs(f))
         t = mdl.thresholds
-        _, fewest = _people(n, a, b, weight, apart)
         sure = weight >= model.bits(t.near_certain)
-        _, most = _people(n, a[sure], b[sure], weight[sure], apart)
-        keep = weight >= model.bits(t.best)
-        n_comp, component = _people(n, a[keep], b[keep], weight[keep], apart)
-        details, record_digests = digests()
-        ids = person_ids(component, n_comp, record_digests, details, secret)
+        with _beside(worth_threads(n)) as (run, result):  # the range's two ends beside the best estimate's ids
+            fewest_job = run(_people, n, a, b, weight, apart)
+            most_job = run(_people, n, a[sure], b[sure], weight[sure], apart)
+            keep = weight >= model.bits(t.best)
+            n_comp, component = _people(n, a[keep], b[keep], weight[keep], apart)
+            details, record_digests = digests()
+            ids = person_ids(component, n_comp, record_digests, details, secret)
+            fewest, most = result(fewest_job)[1], result(most_job)[1]
     best = np.flatnonzero(keep & (component[a] == component[b]))
     probability = 1.0 / (1.0 + np.exp2(-weight[best]))
     links = pd.DataFrame({"a": a[best], "b": b[best], "probability": probability,

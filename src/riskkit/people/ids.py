@@ -44,15 +44,15 @@ def pseudonym_key() -> bytes:
                            f"{KEY_ENV} instead.") from None
 
 
-_HEX = np.frombuffer(b"0123456789ABCDEF", np.uint8)
+# Each byte's two upper-case hex digits, as the 16-bit number whose bytes in memory are them.
+_HEX = np.array([int.from_bytes(f"{b:02X}".encode(), "little") for b in range(256)], dtype="<u2")
 
 
 def _id_text(digests: np.ndarray) -> pa.Array:
     """'P-' and the 16 upper-case hex digits of each digest, written straight into one buffer."""
-    nibbles = digests.astype(">u8").view(np.uint8).reshape(-1, 8)
     text = np.empty((len(digests), 18), np.uint8)
     text[:, 0], text[:, 1] = ord("P"), ord("-")
-    text[:, 2::2], text[:, 3::2] = _HEX[nibbles >> 4], _HEX[nibbles & 15]
+    text[:, 2:] = _HEX[digests.astype(">u8").view(np.uint8).reshape(-1, 8)].view(np.uint8)
     return pa.LargeStringArray.from_buffers(len(digests), pa.py_buffer(np.arange(len(digests) + 1, dtype=np.int64) * 18),
                                             pa.py_buffer(text))
 
