@@ -311,11 +311,14 @@ def report(febrl: list[dict], scaled: list[dict]) -> str:
 
 
 def write_section(text: str, path: Path = ROOT / "benchmarks" / "results.md") -> None:
-    """Replace this benchmark's section of results.md (or append it), leaving the others."""
+    """Replace this benchmark's section of results.md (or append it), leaving the others: it
+    ends at the next heading or at the next section's start marker (an HTML comment), which
+    once went with it, as did notes written below the tables (they now have a section of
+    their own)."""
     old = path.read_text() if path.exists() else ""
     if SECTION in old:
         head, rest = old.split(SECTION, 1)
-        nxt = rest.find("\n## ")
+        nxt = min((i for i in (rest.find("\n## "), rest.find("\n<!--")) if i >= 0), default=-1)
         tail = rest[nxt + 1:] if nxt >= 0 else ""
         new = head + text + ("\n" + tail if tail else "")
     else:
