@@ -316,6 +316,41 @@ def test_a_step_stopped_early_hands_back_control_without_waiting_for_its_threads
     assert running.result(timeout=30) is True
 
 
+def test_an_interrupted_resolution_stops_its_digest_thread(monkeypatch):
+    """The person-id digests run on a thread beside the comparisons. When the resolution is
+    interrupted (Ctrl-C in a notebook), that thread stops at its next chunk instead of running
+    on with the records held: here 200 chunks of 20 ms would take 4 s."""
+    import threading
+    import time
+
+    from riskkit.people import compare, ids, keyed, threads
+
+    monkeypatch.setattr(threads, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(keyed, "CHUNK", 1)
+    calls = []
+    real = ids.keyed_digests
+
+    def slow(values, secret):
+        calls.append(len(values))
+        time.sleep(0.02)
+        return real(values, secret)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ids, "keyed_digests", slow)
+    monkeypatch.setattr(compare, "levels", interrupted)
+    recs = _records([{"full_name": f"Ann Lee{chr(97 + i % 26)}{chr(97 + i // 26)}", "date_of_birth": "1990-01-01", **HOME}
+                     for i in range(200)])
+    with pytest.raises(KeyboardInterrupt):
+        people.link(recs, key=b"k")
+    for thread in threading.enumerate():
+        if thread.name.startswith("riskkit-ids"):
+            thread.join(10)
+    assert not [t for t in threading.enumerate() if t.name.startswith("riskkit-ids") and t.is_alive()]
+    assert 0 < len(calls) < 20
+
+
 def test_records_without_any_name_are_resolved_by_their_identifiers():
     """An extract with no names at all (given-name columns mapped but empty, no full names):
     people are still found by email and phone, and nobody merges on nothing."""

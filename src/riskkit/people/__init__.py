@@ -198,9 +198,11 @@ def _scored(f: Fields, mdl: model.LinkageModel, pairs: Iterator[tuple[np.ndarray
     chain_rules += [model.PARENT_CHILD] if (f.dob < 0).any() else []
     position = np.int32 if f.n < 2**31 else np.int64  # record positions of kept rule pairs: 4 bytes each
 
+    frequencies = model.name_frequencies(mdl, f)
+
     def judged(ab: np.ndarray, bb: np.ndarray, levels: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         rule = model.forbidden(f, ab, bb, levels)
-        return rule, model.score(mdl, f, ab, bb, levels, rule)
+        return rule, model.score(mdl, f, ab, bb, levels, rule, frequencies)
 
     def score(ab: np.ndarray, bb: np.ndarray) -> None:
         levels = compare.levels(f, ab, bb)

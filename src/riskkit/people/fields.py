@@ -224,7 +224,8 @@ def _run(jobs: dict[str, Callable[[Callable[[str], object]], object]], threaded:
 
 def prepare(records: pd.DataFrame) -> Fields:
     """Every detail linkage uses, coded; columns the extract does not map are all missing.
-    The details are independent of one another, so they are prepared on threads."""
+    The details hardly depend on one another (street and house number share the address's
+    distinct values), so from ``PARALLEL_FROM`` records they are prepared on threads."""
     n = len(records)
 
     def col(name: str) -> pd.Series | None:

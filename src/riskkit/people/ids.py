@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import CancelledError
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,8 +20,9 @@ import pyarrow as pa
 import pyarrow.compute as pac
 
 from riskkit.errors import RiskkitError
-from riskkit.people.fields import Coded, Fields
-from riskkit.people.keyed import CHUNK, keyed_digests
+from riskkit.people import keyed
+from riskkit.people.fields import Fields
+from riskkit.people.keyed import keyed_digests
 from riskkit.people.threads import pool, worth_threads
 
 KEY_ENV = "RISKKIT_PSEUDONYM_KEY"
@@ -58,21 +61,33 @@ def _id_text(digests: np.ndarray) -> pa.Array:
 
 
 class Details:
-    """'name|yyyy-mm-dd|postcode' of chosen records: what a person's id is derived from. Each
-    detail's distinct values are made text once; a record's text is joined only when asked
-    for (a million records' texts are digested a chunk at a time, not held together)."""
+    """'name|yyyy-mm-dd|postcode' of chosen records: what a person's id is derived from. Names
+    and postcodes are made text once per distinct value, dates from their packed digits; a
+    record's text is joined only when asked for (records are digested a chunk at a time, and
+    nothing here grows with the records beyond what ``Fields`` holds)."""
 
-    def __init__(self, full: Coded, dob: np.ndarray, postcode: Coded) -> None:
-        dob_codes, dob_values = pd.factorize(dob)
-        dob_text = [f"{v // 10000:04d}-{v // 100 % 100:02d}-{v % 100:02d}" if v >= 0 else "" for v in dob_values.tolist()]
-        self._parts = [(_vocabulary(full.values), full.codes, len(full.values)),
-                       (_vocabulary(dob_text), dob_codes, len(dob_text)),
-                       (pac.replace_substring(_vocabulary(postcode.values), " ", ""), postcode.codes, len(postcode.values))]
+    def __init__(self, f: Fields) -> None:
+        self._names = (_vocabulary(f.full.values), f.full.codes, len(f.full.values))
+        self._postcodes = (pac.replace_substring(_vocabulary(f.postcode.values), " ", ""), f.postcode.codes,
+                           len(f.postcode.values))
+        self._dob, self._dob_digits = f.dob, f.dob_digits
 
     def text(self, rows: np.ndarray | slice) -> pa.Array:
         parts = [vocabulary.take(pa.array(np.where(codes[rows] < 0, missing, codes[rows])))
-                 for vocabulary, codes, missing in self._parts]
-        return pac.binary_join_element_wise(*parts, pa.scalar("|", pa.large_string()))
+                 for vocabulary, codes, missing in (self._names, self._postcodes)]
+        return pac.binary_join_element_wise(parts[0], _dob_text(self._dob[rows], self._dob_digits[rows]), parts[1],
+                                            pa.scalar("|", pa.large_string()))
+
+
+def _dob_text(dob: np.ndarray, digits: np.ndarray) -> pa.Array:
+    """'yyyy-mm-dd' per date ('' when missing), from the packed digits (a byte each, least
+    significant lowest) in one buffer."""
+    present = dob >= 0
+    text = np.full((int(present.sum()), 10), ord("-"), np.uint8)
+    ascii_digits = digits[present].astype("<u8").view(np.uint8).reshape(-1, 8)[:, ::-1] + ord("0")
+    text[:, 0:4], text[:, 5:7], text[:, 8:10] = ascii_digits[:, 0:4], ascii_digits[:, 4:6], ascii_digits[:, 6:8]
+    offsets = np.r_[0, np.cumsum(np.where(present, 10, 0))].astype(np.int64)
+    return pa.LargeStringArray.from_buffers(len(dob), pa.py_buffer(offsets), pa.py_buffer(text))
 
 
 def _vocabulary(values: np.ndarray | list[str]) -> pa.Array:
@@ -80,23 +95,36 @@ def _vocabulary(values: np.ndarray | list[str]) -> pa.Array:
     return pa.array([*values, ""], type=pa.large_string())
 
 
-def record_digests(f: Fields, secret: bytes) -> tuple[Details, np.ndarray]:
-    """The records' details, and the keyed digest of each record's, a chunk of records at a time."""
-    details = Details(f.full, f.dob, f.postcode)
-    digests = [keyed_digests(details.text(slice(i, i + CHUNK)), secret) for i in range(0, f.n, CHUNK)]
-    return details, np.concatenate(digests) if digests else np.empty(0, np.uint64)
+def record_digests(f: Fields, secret: bytes, stop: threading.Event | None = None) -> tuple[Details, np.ndarray]:
+    """The records' details, and the keyed digest of each record's, a chunk of records at a
+    time; ``stop`` ends the work between chunks (nobody is waiting for it any more)."""
+    details = Details(f)
+    digests = np.empty(f.n, np.uint64)
+    for start in range(0, f.n, keyed.CHUNK):
+        if stop is not None and stop.is_set():
+            raise CancelledError
+        digests[start:start + keyed.CHUNK] = keyed_digests(details.text(slice(start, start + keyed.CHUNK)), secret)
+    return details, digests
 
 
 @contextmanager
 def digests_ahead(f: Fields, secret: bytes) -> Iterator[Callable[[], tuple[Details, np.ndarray]]]:
     """``record_digests``: on a thread beside the comparisons when the extract is large (Arrow
     and AES run without Python's lock), else when first asked for. Digests do not depend on who
-    is merged with whom, so they need not wait for it."""
+    is merged with whom, so they need not wait for it. When the resolution stops early (an
+    error, an interrupt in a notebook) the thread stops at its next chunk instead of running on
+    for seconds with the records held."""
     if not worth_threads(f.n):
         yield lambda: record_digests(f, secret)
         return
+    stop = threading.Event()
     with pool(1, "riskkit-ids") as worker:
-        yield worker.submit(record_digests, f, secret).result
+        future = worker.submit(record_digests, f, secret, stop)
+        try:
+            yield future.result
+        except BaseException:
+            stop.set()
+            raise
 
 
 def _number_namesakes(digest: np.ndarray, order: np.ndarray, rep: np.ndarray, root: np.ndarray, secret: bytes,
@@ -173,5 +201,7 @@ def _known_unique(categories: pd.Index) -> pd.CategoricalDtype:
     """The dtype for categories already known to be distinct (checked above on the digests):
     pandas would otherwise hash a million ids again to check (a fifth of a second). Its
     unchecked constructor is private, so the public one stands in if it goes."""
-    fast = getattr(pd.CategoricalDtype, "_from_fastpath", None)
-    return fast(categories, False) if fast is not None else pd.CategoricalDtype(categories)
+    try:
+        return pd.CategoricalDtype._from_fastpath(categories, False)
+    except (AttributeError, TypeError):
+        return pd.CategoricalDtype(categories)

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-CHUNK = 250_000  # values digested at a time: their text and padded blocks are held in memory together
+CHUNK = 100_000  # values digested at a time: their text and padded blocks are held in memory together
 _WORD = np.dtype("<u8")  # blocks are handled as little-endian 64-bit words, two per block
 _HALVES = np.array([0, 8])  # each word's first byte within a block
 # Indexed by the bytes of the value in a word plus 8 (so -8 to 16 becomes 0 to 24): which of
@@ -43,9 +43,10 @@ def keyed_digests(values: pa.Array | pa.ChunkedArray, secret: bytes) -> np.ndarr
     k1 = _double(encrypt(bytes(16)))
     k2 = _double(k1)
     subkeys = np.stack([np.frombuffer(k2, _WORD), np.frombuffer(k1, _WORD)]).astype(np.uint64)  # [partial, whole]
+    values = values.cast(pa.large_binary())  # before joining chunks: 64-bit offsets cannot overflow
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks() if values.num_chunks else pa.array([], pa.large_binary())
-    values = values.cast(pa.large_binary()).fill_null(b"")
+    values = values.fill_null(b"")
     out = np.empty(len(values), np.uint64)
     for start in range(0, len(values), CHUNK):
         part = values.slice(start, CHUNK)
@@ -77,9 +78,9 @@ def _chunk(values: pa.Array, encrypt, subkeys: np.ndarray) -> np.ndarray:
         end = in_last[:, None] - _HALVES + 8  # 0 to 24
         words[:, -2:] = (words[:, -2:] & _KEEP[end]) | _PAD[end]
         words[:, -2:] ^= subkeys[(in_last == 16).astype(np.intp)]
-        state = np.zeros((len(rows), 2), np.uint64)
+        state = np.zeros((len(rows), 2), _WORD)
         for block in range(count):
-            state ^= words[:, 2 * block:2 * block + 2]
-            state = np.frombuffer(encrypt(state.view(np.uint8)), _WORD).reshape(-1, 2).astype(np.uint64)
-        out[rows] = state[:, 0].byteswap()  # the tag's first 8 bytes, read big-endian
+            state = np.frombuffer(encrypt((state ^ words[:, 2 * block:2 * block + 2]).astype(_WORD).view(np.uint8)),
+                                  _WORD).reshape(-1, 2)
+        out[rows] = np.ascontiguousarray(state.view(np.uint8)[:, :8]).view(">u8").reshape(-1)  # the tag's first 8 bytes
     return out

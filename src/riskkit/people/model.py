@@ -108,10 +108,22 @@ def _tf_bits(model: LinkageModel, coded: Coded, exact_u: float, m: float) -> np.
     return np.clip(adjusted, base - tf.max_penalty_bits, base + tf.max_boost_bits)
 
 
+def name_frequencies(model: LinkageModel, f: Fields) -> dict[str, np.ndarray | None]:
+    """Per distinct forename and surname, the evidence of exact agreement (``_tf_bits``): the
+    same for every batch of pairs, so a resolution works it out once."""
+    out = {}
+    for name, coded in (("forename", f.first), ("surname", f.last)):
+        top = max(model.comparisons[name], key=lambda lv: lv.level)
+        out[name] = _tf_bits(model, coded, top.u, top.m)
+    return out
+
+
 def score(model: LinkageModel, f: Fields, a: np.ndarray, b: np.ndarray, levels: dict[str, np.ndarray],
-          rule: np.ndarray | None = None) -> np.ndarray:
+          rule: np.ndarray | None = None, frequencies: dict[str, np.ndarray | None] | None = None) -> np.ndarray:
     """Evidence for each pair being one person, in bits (log2 odds, prior included); -inf where
-    a rule forbids the merge (``rule``: ``forbidden``'s answer, when the caller already has it)."""
+    a rule forbids the merge (``rule``: ``forbidden``'s answer, when the caller already has it;
+    ``frequencies``: ``name_frequencies``, likewise)."""
+    frequencies = frequencies if frequencies is not None else name_frequencies(model, f)
     total = np.full(len(a), prior_bits(model, f.n))
     address = np.zeros(len(a))
     for name in model.comparisons:
@@ -124,7 +136,7 @@ def score(model: LinkageModel, f: Fields, a: np.ndarray, b: np.ndarray, levels: 
             total += w
     for name, coded in (("forename", f.first), ("surname", f.last)):
         top = max(model.comparisons[name], key=lambda lv: lv.level)
-        tf = _tf_bits(model, coded, top.u, top.m)
+        tf = frequencies[name]
         if tf is not None:
             same = levels[name] == top.level
             total[same] += tf[coded.codes[a[same]]] - np.log2(top.m / top.u)
