@@ -234,10 +234,28 @@ def _scale_splink(csv: str) -> dict:
             "peak_mb": _peak_mb()}
 
 
+def _stolen_ticks() -> int | None:
+    """CPU time the hypervisor gave to other machines so far (Linux /proc/stat 'steal', in clock
+    ticks over all cores), or None where there is no such count."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()
+        return int(fields[8]) if fields[0] == "cpu" and len(fields) > 8 else None
+    except (OSError, ValueError):
+        return None
+
+
 def _child(*args: str, timeout: float | None = None) -> dict:
+    """One engine in a fresh process; its answer, plus the share of the machine's CPU that the
+    host took away while it ran ("stolen"): on a shared virtual machine that share swings from
+    nothing to half, and a run it hit is slower for reasons that are not the engine's."""
+    before, start = _stolen_ticks(), time.perf_counter()
     out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=True,
                          timeout=timeout, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    after, wall = _stolen_ticks(), time.perf_counter() - start
+    if before is not None and after is not None and wall > 0:
+        result["stolen"] = (after - before) / (os.sysconf("SC_CLK_TCK") * wall * (os.cpu_count() or 1))
+    return result
 
 
 def scale(sizes: list[int], splink_max: int, splink_timeout: float) -> list[dict]:
@@ -262,7 +280,8 @@ def scale(sizes: list[int], splink_max: int, splink_timeout: float) -> list[dict
                     # falls on both engines alike).
                     again = _child("--child-riskkit", str(incident))
                     r = {**r, "runs": [r["seconds"], again["seconds"]], "seconds": (r["seconds"] + again["seconds"]) / 2,
-                         "peak_mb": max(r["peak_mb"], again["peak_mb"])}
+                         "peak_mb": max(r["peak_mb"], again["peak_mb"]),
+                         "stolen_runs": [r.get("stolen"), again.get("stolen")]}
             else:
                 s = {"skipped": f"not run above {splink_max:,} records"}
         rows.append({"n": n, "riskkit": r, "splink": s})
@@ -293,10 +312,12 @@ def report(febrl: list[dict], scaled: list[dict]) -> str:
     if scaled:
         lines += ["", "Scale: `riskkit sample --scale N` extracts, each engine in its own process (intake not timed "
                   "for riskkit; Splink timed from a loaded DataFrame), run riskkit, Splink, riskkit: riskkit's time is "
-                  "the mean of the two runs either side of Splink's (each run in brackets), because the CPU is shared.",
+                  "the mean of the two runs either side of Splink's (each run in brackets), because the CPU is shared. "
+                  "CPU stolen: the share of the machine's CPU the host gave to other machines during each process "
+                  "(riskkit's runs, then Splink's); a run with much stolen is slower for that reason alone.",
                   "",
                   "| records | riskkit s | riskkit peak MB | riskkit people (range) | Splink s | Splink peak MB | "
-                  "Splink people | Splink / riskkit time |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "Splink people | Splink / riskkit time | CPU stolen |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for row in scaled:
             r, s = row["riskkit"], row["splink"]
             runs = f" ({' / '.join(f'{x:.1f}' for x in r['runs'])})" if "runs" in r else ""
@@ -306,7 +327,8 @@ def report(febrl: list[dict], scaled: list[dict]) -> str:
                 sp = f"{s['skipped']} | | | "
             else:
                 sp = f"{s['seconds']:.2f} | {s['peak_mb']:,.0f} | {s['people']:,} | {s['seconds'] / r['seconds']:.1f}x"
-            lines.append(f"| {row['n']:,} | {rk} | {sp} |")
+            stolen = [x for x in [*r.get("stolen_runs", [r.get("stolen")]), s.get("stolen")] if x is not None]
+            lines.append(f"| {row['n']:,} | {rk} | {sp} | {' / '.join(f'{x:.0%}' for x in stolen)} |")
     return "\n".join(lines) + "\n"
 
 
