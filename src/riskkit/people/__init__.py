@@ -19,7 +19,6 @@ docs/methodology.md, "Person resolution"):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +30,7 @@ from riskkit import labels
 from riskkit.people import blocking, compare, model
 from riskkit.people.fields import Fields, prepare
 from riskkit.people.ids import KEY_ENV, KEY_FILE, digests_ahead, person_ids, pseudonym_key
-from riskkit.people.threads import pool, worth_threads
+from riskkit.people.threads import beside, worth_threads
 
 __all__ = ["KEY_ENV", "KEY_FILE", "Resolution", "link", "links_table", "person_table", "pseudonym_key", "resolve"]
 
@@ -155,10 +154,10 @@ def _in_halves(judge: Callable[[np.ndarray, np.ndarray, dict[str, np.ndarray]], 
     if not worth_threads(len(a)):
         return judge(a, b, levels)
     mid = len(a) // 2
-    with pool(1, "riskkit-score") as worker:
-        later = worker.submit(judge, a[mid:], b[mid:], {k: v[mid:] for k, v in levels.items()})
+    with beside(True, "riskkit-score") as start:
+        later = start(judge, a[mid:], b[mid:], {k: v[mid:] for k, v in levels.items()})
         first = judge(a[:mid], b[:mid], {k: v[:mid] for k, v in levels.items()})
-        second = later.result()
+        second = later()
     return np.concatenate([first[0], second[0]]), np.concatenate([first[1], second[1]])
 
 
@@ -225,17 +224,6 @@ def _scored(f: Fields, mdl: model.LinkageModel, pairs: Iterator[tuple[np.ndarray
     return a, b, weight, levels, _chain_rules(f, fa, fb, rule)
 
 
-@contextmanager
-def _beside(threaded: bool) -> Iterator[tuple[Callable[..., object], Callable[[object], tuple]]]:
-    """``run(fn, *args)`` and ``result(job)``: on one worker thread when ``threaded``, else
-    run when asked for its result (the same answer either way)."""
-    if not threaded:
-        yield (lambda fn, *args: (fn, args)), (lambda job: job[0](*job[1]))
-        return
-    with pool(1, "riskkit-range") as worker:
-        yield worker.submit, (lambda job: job.result())
-
-
 def link(records: pd.DataFrame, key: bytes | None = None, mdl: model.LinkageModel | None = None) -> Resolution:
     """Resolve records to people (see the module docstring)."""
     mdl = mdl or model.default_model()
@@ -250,14 +238,14 @@ def link(records: pd.DataFrame, key: bytes | None = None, mdl: model.LinkageMode
         a, b, weight, levels, apart = _scored(f, mdl, blocking.owned_pairs(f))
         t = mdl.thresholds
         sure = weight >= model.bits(t.near_certain)
-        with _beside(worth_threads(n)) as (run, result):  # the range's two ends beside the best estimate's ids
-            fewest_job = run(_people, n, a, b, weight, apart)
-            most_job = run(_people, n, a[sure], b[sure], weight[sure], apart)
+        with beside(worth_threads(n), "riskkit-range") as start:  # the range's two ends beside the best estimate's ids
+            fewest_people = start(_people, n, a, b, weight, apart)
+            most_people = start(_people, n, a[sure], b[sure], weight[sure], apart)
             keep = weight >= model.bits(t.best)
             n_comp, component = _people(n, a[keep], b[keep], weight[keep], apart)
             details, record_digests = digests()
             ids = person_ids(component, n_comp, record_digests, details, secret)
-            fewest, most = result(fewest_job)[1], result(most_job)[1]
+            fewest, most = fewest_people()[1], most_people()[1]
     best = np.flatnonzero(keep & (component[a] == component[b]))
     probability = 1.0 / (1.0 + np.exp2(-weight[best]))
     links = pd.DataFrame({"a": a[best], "b": b[best], "probability": probability,

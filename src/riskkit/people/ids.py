@@ -23,7 +23,7 @@ from riskkit.errors import RiskkitError
 from riskkit.people import keyed
 from riskkit.people.fields import Fields
 from riskkit.people.keyed import keyed_digests
-from riskkit.people.threads import pool, worth_threads
+from riskkit.people.threads import beside, worth_threads
 
 KEY_ENV = "RISKKIT_PSEUDONYM_KEY"
 KEY_FILE = Path.home() / ".config" / "riskkit" / "pseudonym.key"
@@ -56,8 +56,14 @@ def _id_text(digests: np.ndarray) -> pa.Array:
     text = np.empty((len(digests), 18), np.uint8)
     text[:, 0], text[:, 1] = ord("P"), ord("-")
     text[:, 2:] = _HEX[digests.astype(">u8").view(np.uint8).reshape(-1, 8)].view(np.uint8)
-    return pa.LargeStringArray.from_buffers(len(digests), pa.py_buffer(np.arange(len(digests) + 1, dtype=np.int64) * 18),
-                                            pa.py_buffer(text))
+    return _fixed_width_text(text, np.ones(len(digests), bool))
+
+
+def _fixed_width_text(rows: np.ndarray, present: np.ndarray) -> pa.Array:
+    """Arrow text from the ASCII rows (one per present value, all one width) and '' where a
+    value is not present: no Python string per value."""
+    offsets = np.r_[0, np.cumsum(np.where(present, rows.shape[1], 0))].astype(np.int64)
+    return pa.LargeStringArray.from_buffers(len(present), pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(rows)))
 
 
 class Details:
@@ -67,14 +73,13 @@ class Details:
     nothing here grows with the records beyond what ``Fields`` holds)."""
 
     def __init__(self, f: Fields) -> None:
-        self._names = (_vocabulary(f.full.values), f.full.codes, len(f.full.values))
-        self._postcodes = (pac.replace_substring(_vocabulary(f.postcode.values), " ", ""), f.postcode.codes,
-                           len(f.postcode.values))
+        self._names = (_vocabulary(f.full.values), f.full.codes)
+        self._postcodes = (pac.replace_substring(_vocabulary(f.postcode.values), " ", ""), f.postcode.codes)
         self._dob, self._dob_digits = f.dob, f.dob_digits
 
     def text(self, rows: np.ndarray | slice) -> pa.Array:
-        parts = [vocabulary.take(pa.array(np.where(codes[rows] < 0, missing, codes[rows])))
-                 for vocabulary, codes, missing in (self._names, self._postcodes)]
+        parts = [vocabulary.take(pa.array(np.where(codes[rows] < 0, len(vocabulary) - 1, codes[rows])))
+                 for vocabulary, codes in (self._names, self._postcodes)]
         return pac.binary_join_element_wise(parts[0], _dob_text(self._dob[rows], self._dob_digits[rows]), parts[1],
                                             pa.scalar("|", pa.large_string()))
 
@@ -86,8 +91,7 @@ def _dob_text(dob: np.ndarray, digits: np.ndarray) -> pa.Array:
     text = np.full((int(present.sum()), 10), ord("-"), np.uint8)
     ascii_digits = digits[present].astype("<u8").view(np.uint8).reshape(-1, 8)[:, ::-1] + ord("0")
     text[:, 0:4], text[:, 5:7], text[:, 8:10] = ascii_digits[:, 0:4], ascii_digits[:, 4:6], ascii_digits[:, 6:8]
-    offsets = np.r_[0, np.cumsum(np.where(present, 10, 0))].astype(np.int64)
-    return pa.LargeStringArray.from_buffers(len(dob), pa.py_buffer(offsets), pa.py_buffer(text))
+    return _fixed_width_text(text, present)
 
 
 def _vocabulary(values: np.ndarray | list[str]) -> pa.Array:
@@ -114,14 +118,10 @@ def digests_ahead(f: Fields, secret: bytes) -> Iterator[Callable[[], tuple[Detai
     is merged with whom, so they need not wait for it. When the resolution stops early (an
     error, an interrupt in a notebook) the thread stops at its next chunk instead of running on
     for seconds with the records held."""
-    if not worth_threads(f.n):
-        yield lambda: record_digests(f, secret)
-        return
     stop = threading.Event()
-    with pool(1, "riskkit-ids") as worker:
-        future = worker.submit(record_digests, f, secret, stop)
+    with beside(worth_threads(f.n), "riskkit-ids") as start:
         try:
-            yield future.result
+            yield start(record_digests, f, secret, stop)
         except BaseException:
             stop.set()
             raise

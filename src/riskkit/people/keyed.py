@@ -37,9 +37,15 @@ def keyed_digests(values: pa.Array | pa.ChunkedArray, secret: bytes) -> np.ndarr
     """The first 8 bytes of AES-256-CMAC of each value's bytes (UTF-8 for text; a missing value
     counts as empty), as unsigned integers whose order is the order of their hex text. The AES
     key is the SHA-256 of ``secret``."""
+    return cmac_prefixes(values, hashlib.sha256(secret).digest())
+
+
+def cmac_prefixes(values: pa.Array | pa.ChunkedArray, aes_key: bytes) -> np.ndarray:
+    """The first 8 bytes of AES-CMAC under ``aes_key`` (16, 24 or 32 bytes) of each value, read
+    big-endian: ``keyed_digests`` with the key given as is (RFC 4493's examples use AES-128)."""
     # ECB here is the bare AES block function applied to many independent blocks (one per value),
     # never a way of encrypting data: CMAC's chaining of each value's blocks is done below.
-    encrypt = Cipher(algorithms.AES(hashlib.sha256(secret).digest()), modes.ECB()).encryptor().update  # noqa: S305
+    encrypt = Cipher(algorithms.AES(aes_key), modes.ECB()).encryptor().update  # noqa: S305
     k1 = _double(encrypt(bytes(16)))
     k2 = _double(k1)
     subkeys = np.stack([np.frombuffer(k2, _WORD), np.frombuffer(k1, _WORD)]).astype(np.uint64)  # [partial, whole]

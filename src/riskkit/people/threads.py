@@ -9,7 +9,7 @@ the same result.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
@@ -32,3 +32,15 @@ def pool(workers: int, name: str) -> Iterator[ThreadPoolExecutor]:
         executor.shutdown(wait=False, cancel_futures=True)
         raise
     executor.shutdown(wait=True)
+
+
+@contextmanager
+def beside(threaded: bool, name: str) -> Iterator[Callable[..., Callable[[], object]]]:
+    """``start(fn, *args)`` gives a callable that returns ``fn(*args)``: the work runs on one
+    worker thread beside the caller when ``threaded``, else on the calling thread when its
+    result is asked for (the same answer either way)."""
+    if not threaded:
+        yield lambda fn, *args: (lambda: fn(*args))
+        return
+    with pool(1, name) as worker:
+        yield lambda fn, *args: worker.submit(fn, *args).result
